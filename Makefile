@@ -1,0 +1,88 @@
+# Thin wrapper around CMake. The real build is CMakeLists.txt.
+#
+#   make [CONFIG=site.json]   build build/<site>/kiln (default: examples/default.json)
+#   make run                  build the demo site and serve it on 127.0.0.1:8080
+#   make test                 build everything and run every test (ctest)
+#   make test SANITIZE=1      the same under AddressSanitizer + UBSan
+#   make deps                 install missing Debian packages (apt-get)
+#
+# Every target installs what it is missing first, so a fresh Debian machine
+# needs nothing but make.
+
+CONFIG   ?= examples/default.json
+SANITIZE ?= 0
+STRICT   ?= 0
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-sanitize
+CMAKE_FLAGS += -DKILN_SANITIZE=ON
+else
+BUILD ?= build
+endif
+ifeq ($(STRICT),1)
+CMAKE_FLAGS += -DKILN_STRICT=ON
+else
+CMAKE_FLAGS += -DKILN_STRICT=OFF
+endif
+
+SITE := $(shell echo '$(basename $(notdir $(CONFIG)))' | sed 's/[^A-Za-z0-9_]/_/g')
+
+# Debian packages: to build a site, to run the tests, to run the demo.
+DEPS_BUILD := cmake make gcc pkg-config gperf libevent-dev libjansson-dev \
+              libssl-dev libcrypt-dev
+DEPS_TEST  := libcmocka-dev php-fpm python3 python3-pytest curl clang \
+              libclang-rt-14-dev binutils
+DEPS_BENCH := wrk nginx-light haproxy gnuplot-nox valgrind strace
+
+.PHONY: all site run test fuzz deps deps-test deps-bench configure clean
+
+all: site
+
+deps:
+	@$(MAKE) --no-print-directory -s _apt PKGS="$(DEPS_BUILD)"
+deps-test: deps
+	@$(MAKE) --no-print-directory -s _apt PKGS="$(DEPS_TEST)"
+deps-bench: deps-test
+	@$(MAKE) --no-print-directory -s _apt PKGS="$(DEPS_BENCH)"
+
+# Installs only what dpkg says is missing, with sudo when not root.
+_apt:
+	@missing=""; for p in $(PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing Debian packages:$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	    --no-install-recommends $$missing; \
+	fi
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DKILN_CONFIG="$(abspath $(CONFIG))" $(CMAKE_FLAGS) >/dev/null
+
+site: configure
+	@cmake --build $(BUILD) --target site_$(SITE) -j $(JOBS)
+	@echo "built $(BUILD)/$(SITE)/kiln"
+
+run: deps-test
+	@$(MAKE) --no-print-directory site CONFIG=examples/default.json
+	@examples/run-demo.sh $(BUILD)/default/kiln
+
+test: deps-test
+	@cmake -S . -B $(BUILD) -DKILN_CONFIG="$(abspath $(CONFIG))" $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="http_parse ..."]: each libFuzzer
+# harness for N seconds on a copy of its corpus; any finding fails.
+FUZZ_SECONDS ?= 60
+fuzz: deps-test
+	@CC=clang cmake -S . -B build-fuzz -DKILN_FUZZ=ON -DKILN_SANITIZE=ON \
+	  -DKILN_CONFIG="$(abspath $(CONFIG))" $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@tests/fuzz/run.sh build-fuzz/tests/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+clean:
+	rm -rf build build-sanitize build-fuzz
