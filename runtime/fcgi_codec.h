@@ -99,9 +99,9 @@ int fcgi_param_decode(const uint8_t *buf, size_t len, const uint8_t **name,
  */
 enum fcgi_event {
     FCGI_EV_NEED_MORE = 0, /* consumed everything given; call with more */
-    FCGI_EV_STDOUT,        /* *data/*data_len is STDOUT content (len may be 0
+    FCGI_EV_STDOUT,        /* data, data_len: STDOUT content (length 0
                             * for the empty record that closes the stream) */
-    FCGI_EV_STDERR,        /* *data/*data_len is STDERR content */
+    FCGI_EV_STDERR,        /* data, data_len: STDERR content */
     FCGI_EV_END,           /* END_REQUEST read; see app_status/protocol_status */
     FCGI_EV_ERROR,         /* protocol violation; see error */
 };
