@@ -13,6 +13,15 @@
  *
  * Strict: everything a request-smuggling or header-injection attack needs is
  * an error, never "repaired".
+ *
+ * Two passes. The incremental scan looks at each byte once, across calls:
+ * it finds the line ends, refuses a bare LF, a CR not followed by LF and
+ * every control byte but HTAB (so NUL or a stray CR is a 400 at once, not
+ * after a timeout), skips up to HTTP_MAX_LEADING_CRLF empty lines before the
+ * request line (RFC 9112 2.2) and enforces the three limits. Once the empty
+ * line that ends the head is in, one full parse checks the grammar and the
+ * framing headers. Whatever way the input is split, the result is the same
+ * as for one call with all of it.
  */
 #ifndef KILN_HTTP_PARSE_H
 #define KILN_HTTP_PARSE_H
@@ -31,6 +40,13 @@ enum http_method {
     HTTP_M_PATCH,
 };
 
+/* How many empty lines (CRLF) before the request line are skipped; one more
+ * is a 400. They count into head_len and max_header_size. */
+#define HTTP_MAX_LEADING_CRLF 4
+
+/* A method token longer than this is answered with 501. */
+#define HTTP_MAX_METHOD_LEN 32
+
 struct http_header {
     const char *name;  /* as sent; case preserved */
     const char *value; /* leading and trailing SP/HTAB trimmed */
@@ -47,13 +63,33 @@ struct http_header {
 #define HTTP_F_ASTERISK        0x0020u /* target was "*" (OPTIONS only) */
 #define HTTP_F_HAS_QUERY       0x0040u /* target contained '?' (query may be empty) */
 
+/*
+ * The parsed head. Strings are not NUL-terminated: use the _len fields. No
+ * pointer is ever NULL; an absent part has length 0 and points somewhere
+ * into the head.
+ *
+ *   origin-form    "/a/b?x=1"            target "/a/b?x=1", path "/a/b", query "x=1"
+ *   absolute-form  "http://h:8/a?x=1"    target "/a?x=1", path "/a", query "x=1",
+ *                                        host "h:8", HTTP_F_ABSOLUTE_FORM
+ *   asterisk-form  "*" (OPTIONS only)    target "*", path "*", query "", HTTP_F_ASTERISK
+ *
+ * Percent-escapes are kept as received (checked to be '%' HEXDIG HEXDIG);
+ * decoding and dot-segment removal belong to the path canonicalizer.
+ */
 struct http_request {
     const char *method;
-    const char *target;  /* raw request-target as received (REQUEST_URI) */
-    const char *path;    /* raw (still percent-encoded) path, starts with '/' */
-    const char *query;   /* after '?', without it; "" when none */
+    const char *target;  /* path and query as received (REQUEST_URI); for an
+                          * absolute-form target without scheme and authority */
+    const char *path;    /* raw (still percent-encoded) path; starts with '/',
+                          * except "*" for HTTP_F_ASTERISK */
+    const char *query;   /* after '?', without it; length 0 when none (see
+                          * HTTP_F_HAS_QUERY to tell "/a?" from "/a") */
     const char *host;    /* Host header value, or the authority of an
-                          * absolute-form target (which wins, RFC 9112 3.2.2) */
+                          * absolute-form target (which wins, RFC 9112 3.2.2);
+                          * host_len 0 when there is none (HTTP/1.0) or it is
+                          * empty. Syntax checked: reg-name, IPv4 or [IPv6],
+                          * then optionally ':' and a port of 1-5 digits
+                          * (<= 65535); never userinfo, '/' or spaces. */
     uint32_t method_len;
     uint32_t target_len;
     uint32_t path_len;
@@ -74,8 +110,10 @@ struct http_limits {
     uint32_t max_header_size;  /* bytes of the whole head */
     uint32_t max_headers;      /* header lines; <= capacity of headers[] */
 };
+/* max_header_size is capped at INT32_MAX internally (the result is an int). */
 
-/* Parser state between calls; zero it (http_parser_init) per request. */
+/* Parser state between calls; zero it (http_parser_init) per request.
+ * All fields are private to the parser. */
 struct http_parser {
     uint32_t scanned;       /* bytes already checked for the end of the head */
     uint32_t line_start;    /* start of the line being scanned */
@@ -84,13 +122,20 @@ struct http_parser {
     uint8_t saw_cr;         /* previous scanned byte was CR */
 };
 
+/* Reset `p` for a new request head (the next pipelined request starts over
+ * with a buffer that begins at its first byte). */
 void http_parser_init(struct http_parser *p);
 
 /*
  * http_parse_request - parse the request head at the start of buf[0..len).
  *
  * `req->headers` must point to an array of at least lim->max_headers
- * entries before the call.
+ * entries before the call. Between calls for one request the buffer may only
+ * grow: the same bytes at the same start, more of them at the end. After a
+ * non-zero result the parser must be re-initialised before it is used again.
+ * `req` is only written on success; on success every header line is in
+ * req->headers[0..n_headers), in arrival order, Host and the framing headers
+ * included (the CGI layer decides what to forward).
  *
  * Returns:
  *   > 0   the head is complete and valid; the value is req->head_len, the
@@ -102,22 +147,53 @@ void http_parser_init(struct http_parser *p);
  *              "chunked", Transfer-Encoding in HTTP/1.0, obs-fold, bare CR
  *              or LF, whitespace before a colon, ...)
  *         -414 request line longer than lim->max_request_line
- *         -431 head larger than lim->max_header_size or more than
- *              lim->max_headers header lines
+ *         -431 head larger than lim->max_header_size (returned as soon
+ *              as max_header_size bytes are in without the end of the
+ *              head) or more than lim->max_headers header lines
  *         -405 CONNECT or TRACE
  *         -417 an Expect other than 100-continue
  *         -501 a method token longer than 32 bytes
  *         -505 an HTTP version other than 1.0 or 1.1
+ *
+ * Precedence: the scan's errors come first, in byte order (400 for a bad
+ * byte or line end, 414, 431); then the request line left to right (method
+ * 400/501, target bytes 400, version 400/505, CONNECT/TRACE 405, target
+ * form 400); then each header line (400); then Host, Content-Length and
+ * Transfer-Encoding (400); then Expect (417).
+ *
+ * Decisions the RFCs leave open:
+ *   - "http://host" and "http://host?q" (absolute-form without a path) are
+ *     400, as is an empty authority or one with userinfo;
+ *   - an empty Host value is valid (host_len 0); "Host: :80" is not;
+ *   - Expect: 100-continue in HTTP/1.0 is ignored (RFC 9110 10.1.1), any
+ *     other Expect value is 417 in either version; repeated Expect lines
+ *     must each be exactly "100-continue";
+ *   - Connection tokens from every Connection line count; "close" wins over
+ *     "keep-alive".
  */
 int http_parse_request(struct http_parser *p, const uint8_t *buf, size_t len,
                        const struct http_limits *lim, struct http_request *req);
 
 /* Case-insensitive ASCII comparison of a header name with a lower-case
- * literal. */
+ * literal. Returns 1 when equal, else 0. */
 int http_name_eq(const char *name, uint32_t len, const char *lower, uint32_t lower_len);
 
 /* Does a comma-separated header value (e.g. Connection) contain `token`
- * (lower case), compared case-insensitively? */
+ * (lower case), compared case-insensitively? Elements are trimmed of
+ * SP/HTAB; empty elements are ignored. Returns 1 or 0. */
 int http_list_has_token(const char *value, uint32_t len, const char *lower, uint32_t lower_len);
+
+/*
+ * Byte classes of RFC 9110, one table for every module that checks HTTP
+ * syntax (the request parser, the chunked decoder's trailers), so they agree
+ * byte for byte:
+ *   HTTP_CT_TCHAR  token character (5.6.2): method, field name, coding
+ *   HTTP_CT_FIELD  allowed in a field value: HTAB, SP, VCHAR, obs-text (5.5)
+ *   HTTP_CT_QDTEXT allowed unescaped in a quoted-string (5.6.4)
+ */
+#define HTTP_CT_TCHAR  0x01u
+#define HTTP_CT_FIELD  0x02u
+#define HTTP_CT_QDTEXT 0x04u
+extern const uint8_t http_ctype[256];
 
 #endif /* KILN_HTTP_PARSE_H */
