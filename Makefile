@@ -26,16 +26,20 @@ else
 CMAKE_FLAGS += -DKILN_STRICT=OFF
 endif
 
+# Ninja: a no-op check of the shared targets takes milliseconds, so building
+# one more site costs only its generated C (make's walk alone takes ~1 s).
+export CMAKE_GENERATOR ?= Ninja
+
 SITE := $(shell echo '$(basename $(notdir $(CONFIG)))' | sed 's/[^A-Za-z0-9_]/_/g')
 
 # Debian packages: to build a site, to run the tests, to run the demo.
-DEPS_BUILD := cmake make gcc pkg-config gperf libevent-dev libjansson-dev \
-              libssl-dev libcrypt-dev
+DEPS_BUILD := cmake ninja-build make gcc pkg-config gperf libevent-dev \
+              libjansson-dev libssl-dev libcrypt-dev
 DEPS_TEST  := libcmocka-dev php-fpm python3 python3-pytest curl clang \
               libclang-rt-14-dev binutils
 DEPS_BENCH := wrk nginx-light haproxy gnuplot-nox valgrind strace
 
-.PHONY: all site run test fuzz deps deps-test deps-bench configure clean
+.PHONY: all site run test fuzz deps deps-test deps-bench configure clean bench bench-profile
 
 all: site
 
@@ -86,3 +90,25 @@ fuzz: deps-test
 
 clean:
 	rm -rf build build-sanitize build-fuzz
+
+# make bench [BENCH_QUICK=1] [BENCH_SECONDS=7] [BENCH_ROUNDS=3]
+#            [BENCH_SCENARIOS=min,null] [BENCH_TARGETS=kiln,nginx] [BENCH_CHART=1]
+#   kiln (bench/bench.json, built as $(BUILD)/bench/kiln) against nginx with
+#   and without upstream keepalive and HAProxy, on loopback: req/s, latency,
+#   proxy CPU per request (bench/README.md). Results in build/bench/.
+# make bench-profile: instructions (callgrind), syscalls (strace) and
+#   allocator calls per request on the null FastCGI backend.
+# A target that fails its pre-flight check, dies, or (kiln) errs under load
+# fails the run; BENCH_STRICT=0 reports it and measures the others.
+BENCH_STRICT ?= 1
+BENCH_PY := /usr/bin/python3
+
+bench: deps-bench
+	@kb=ok; $(MAKE) --no-print-directory site CONFIG=bench/bench.json || kb=failed; \
+	KILN_BUILD=$$kb KILN_BIN="$(abspath $(BUILD))/bench/kiln" BENCH_STRICT="$(BENCH_STRICT)" \
+	  $(BENCH_PY) bench/run.py
+
+bench-profile: deps-bench
+	@kb=ok; $(MAKE) --no-print-directory site CONFIG=bench/bench.json || kb=failed; \
+	KILN_BUILD=$$kb KILN_BIN="$(abspath $(BUILD))/bench/kiln" BENCH_STRICT="$(BENCH_STRICT)" \
+	  $(BENCH_PY) bench/profile.py
