@@ -50,9 +50,13 @@ size_t cgi_header_end(const uint8_t *buf, size_t len);
  * `max_headers` entries.
  *
  * Returns 0 on success, -1 when the block is malformed, has more than
- * max_headers lines, repeats Status:, or has a Status: that is not three
- * digits in 200..599 optionally followed by SP and a reason phrase. On
- * error, *why (if not NULL) is set to a static description for the log.
+ * max_headers lines (Status: is not counted, it is not stored), repeats
+ * Status:, or has a Status: that is not three digits in 200..599
+ * optionally followed by SP and a reason phrase, or does not end exactly at
+ * its first blank line (bytes after it, or no blank line). Names match
+ * ASCII case-insensitively ("status", "LOCATION"). Each header is a span of
+ * buf. On error, *why (if not NULL) is set to a static description for the
+ * log.
  */
 int cgi_parse_headers(const uint8_t *buf, size_t len, struct cgi_response *r,
                       uint32_t max_headers, const char **why);

@@ -4,6 +4,7 @@
  */
 #include "fcgi_codec.h"
 
+#include <limits.h>
 #include <string.h>
 
 void fcgi_header_encode(uint8_t out[FCGI_HEADER_LEN], uint8_t type, uint16_t request_id,
@@ -100,7 +101,9 @@ size_t fcgi_param_encode(uint8_t *out, const char *name, size_t name_len,
 {
     uint8_t *p = length_encode(out, name_len);
     p = length_encode(p, value_len);
-    memcpy(p, name, name_len);
+    /* memcpy with a NULL pointer is undefined even for 0 bytes. */
+    if (name_len > 0)
+        memcpy(p, name, name_len);
     p += name_len;
     if (value_len > 0)
         memcpy(p, value, value_len);
@@ -118,7 +121,10 @@ int fcgi_param_decode(const uint8_t *buf, size_t len, const uint8_t **name,
     if (b == 0)
         return 0;
     size_t head = a + b;
-    if ((uint64_t)*name_len + *value_len > len - head)
+    uint64_t body = (uint64_t)*name_len + *value_len;
+    /* The return type is int: a pair that could not be reported (only
+     * possible with two near-2^31 lengths) is treated as incomplete. */
+    if (body > len - head || body > (uint64_t)INT_MAX - head)
         return 0;
     *name = buf + head;
     *value = buf + head + *name_len;
@@ -127,13 +133,20 @@ int fcgi_param_decode(const uint8_t *buf, size_t len, const uint8_t **name,
 
 /* ---- response reader ----------------------------------------------------- */
 
+#define END_BODY_LEN 8 /* FCGI_EndRequestBody */
+
+_Static_assert(sizeof(((struct fcgi_reader *)0)->hbuf) >= FCGI_HEADER_LEN &&
+                   sizeof(((struct fcgi_reader *)0)->hbuf) >= END_BODY_LEN,
+               "hbuf holds a record header and an END_REQUEST body");
+
 enum reader_state {
-    RS_HEADER = 0, /* collecting the 8-byte record header */
-    RS_CONTENT,    /* inside STDOUT/STDERR content */
-    RS_END_BODY,   /* collecting the 8-byte END_REQUEST body */
-    RS_PADDING,    /* skipping padding */
-    RS_DONE,       /* END_REQUEST seen */
-    RS_FAILED,
+    RS_HEADER = 0,  /* collecting the 8-byte record header */
+    RS_CONTENT,     /* inside STDOUT/STDERR content */
+    RS_PADDING,     /* skipping the padding of a STDOUT/STDERR record */
+    RS_END_BODY,    /* collecting the 8-byte END_REQUEST body */
+    RS_END_PADDING, /* skipping END_REQUEST padding; END is reported after it */
+    RS_DONE,        /* END_REQUEST read, padding included */
+    RS_FAILED,      /* a protocol error was reported; sticky */
 };
 
 void fcgi_reader_init(struct fcgi_reader *r, uint16_t request_id)
@@ -150,8 +163,34 @@ static enum fcgi_event reader_fail(struct fcgi_reader *r, const char *why)
     return FCGI_EV_ERROR;
 }
 
-/* A complete header is in r->hdr: check it and pick the next state. */
-static enum fcgi_event reader_begin_record(struct fcgi_reader *r)
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Append up to `want` bytes of p[0..avail) to r->hbuf. Returns the bytes
+ * taken; r->hfill == want once the buffer is complete. */
+static size_t reader_fill(struct fcgi_reader *r, size_t want, const uint8_t *p, size_t avail)
+{
+    size_t take = min_size(want - r->hfill, avail);
+    memcpy(r->hbuf + r->hfill, p, take);
+    r->hfill = (uint8_t)(r->hfill + take);
+    return take;
+}
+
+/* The current record's content is consumed: skip its padding, if any. */
+static void reader_content_done(struct fcgi_reader *r)
+{
+    r->state = r->padding_left ? RS_PADDING : RS_HEADER;
+}
+
+/*
+ * A complete header is in r->hdr: check it and pick the next state. The
+ * empty STDOUT record is reported here, as a zero-length span at `at`
+ * (where its content would have been), because no content step follows.
+ */
+static enum fcgi_event reader_begin_record(struct fcgi_reader *r, const uint8_t *at,
+                                           const uint8_t **data)
 {
     const struct fcgi_header *h = &r->hdr;
 
@@ -161,27 +200,84 @@ static enum fcgi_event reader_begin_record(struct fcgi_reader *r)
     r->padding_left = h->padding_length;
     switch (h->type) {
     case FCGI_STDOUT:
-        if (h->content_length == 0) {
-            r->stdout_closed = 1;
-            r->state = RS_PADDING;
-            return FCGI_EV_STDOUT; /* the empty record: end of stream */
-        }
+        /* The stream ends with exactly one empty record; anything on STDOUT
+         * after it, another empty record included, is a broken responder. */
         if (r->stdout_closed)
             return reader_fail(r, "STDOUT after the end of STDOUT");
+        if (h->content_length == 0) {
+            r->stdout_closed = 1;
+            reader_content_done(r);
+            *data = at;
+            return FCGI_EV_STDOUT;
+        }
         r->state = RS_CONTENT;
         return FCGI_EV_NEED_MORE;
     case FCGI_STDERR:
-        r->state = h->content_length ? RS_CONTENT : RS_PADDING;
+        if (h->content_length == 0)
+            reader_content_done(r);
+        else
+            r->state = RS_CONTENT;
         return FCGI_EV_NEED_MORE;
     case FCGI_END_REQUEST:
-        if (h->content_length != 8)
+        if (h->content_length != END_BODY_LEN)
             return reader_fail(r, "END_REQUEST body is not 8 bytes");
-        r->hfill = 0;
         r->state = RS_END_BODY;
         return FCGI_EV_NEED_MORE;
     default:
         return reader_fail(r, "unexpected record type");
     }
+}
+
+static enum fcgi_event reader_header(struct fcgi_reader *r, const uint8_t *p, size_t avail,
+                                     size_t *used, const uint8_t **data)
+{
+    *used = reader_fill(r, FCGI_HEADER_LEN, p, avail);
+    if (r->hfill < FCGI_HEADER_LEN)
+        return FCGI_EV_NEED_MORE;
+    r->hfill = 0;
+    if (fcgi_header_decode(r->hbuf, FCGI_HEADER_LEN, &r->hdr) < 0)
+        return reader_fail(r, "record version is not 1");
+    return reader_begin_record(r, p + *used, data);
+}
+
+static enum fcgi_event reader_content(struct fcgi_reader *r, const uint8_t *p, size_t avail,
+                                      size_t *used, const uint8_t **data, size_t *data_len)
+{
+    size_t take = min_size(r->content_left, avail);
+
+    *data = p;
+    *data_len = take;
+    *used = take;
+    r->content_left -= (uint32_t)take;
+    if (r->content_left == 0)
+        reader_content_done(r);
+    return r->hdr.type == FCGI_STDOUT ? FCGI_EV_STDOUT : FCGI_EV_STDERR;
+}
+
+static size_t reader_skip_padding(struct fcgi_reader *r, size_t avail)
+{
+    size_t take = min_size(r->padding_left, avail);
+    r->padding_left -= (uint32_t)take;
+    return take;
+}
+
+/* END is reported only once the record's padding is read too: a caller that
+ * pools the connection on FCGI_EV_END must not leave bytes of this response
+ * in the socket for the next request to trip over. */
+static enum fcgi_event reader_end_body(struct fcgi_reader *r, const uint8_t *p, size_t avail,
+                                       size_t *used)
+{
+    *used = reader_fill(r, END_BODY_LEN, p, avail);
+    if (r->hfill < END_BODY_LEN)
+        return FCGI_EV_NEED_MORE;
+    r->hfill = 0;
+    fcgi_end_request_decode(r->hbuf, END_BODY_LEN, &r->app_status, &r->protocol_status);
+    if (r->padding_left > 0) {
+        r->state = RS_END_PADDING;
+        return FCGI_EV_NEED_MORE;
+    }
+    r->state = RS_DONE;
+    return FCGI_EV_END;
 }
 
 enum fcgi_event fcgi_reader_next(struct fcgi_reader *r, const uint8_t *buf, size_t len,
@@ -193,74 +289,45 @@ enum fcgi_event fcgi_reader_next(struct fcgi_reader *r, const uint8_t *buf, size
 
     *data = NULL;
     *data_len = 0;
+    if (r->state == RS_FAILED) {
+        *consumed = 0;
+        return FCGI_EV_ERROR;
+    }
     while (used < len && ev == FCGI_EV_NEED_MORE) {
-        switch (r->state) {
-        case RS_HEADER: {
-            size_t take = FCGI_HEADER_LEN - r->hfill;
-            if (take > len - used)
-                take = len - used;
-            memcpy(r->hbuf + r->hfill, buf + used, take);
-            r->hfill += (uint8_t)take;
-            used += take;
-            if (r->hfill < FCGI_HEADER_LEN)
-                break;
-            r->hfill = 0;
-            if (fcgi_header_decode(r->hbuf, FCGI_HEADER_LEN, &r->hdr) < 0) {
-                ev = reader_fail(r, "record version is not 1");
-                break;
+        const uint8_t *p = buf + used;
+        size_t avail = len - used, n = 0;
+
+        switch ((enum reader_state)r->state) {
+        case RS_HEADER:
+            ev = reader_header(r, p, avail, &n, data);
+            break;
+        case RS_CONTENT:
+            ev = reader_content(r, p, avail, &n, data, data_len);
+            break;
+        case RS_PADDING:
+            n = reader_skip_padding(r, avail);
+            if (r->padding_left == 0)
+                r->state = RS_HEADER;
+            break;
+        case RS_END_BODY:
+            ev = reader_end_body(r, p, avail, &n);
+            break;
+        case RS_END_PADDING:
+            n = reader_skip_padding(r, avail);
+            if (r->padding_left == 0) {
+                r->state = RS_DONE;
+                ev = FCGI_EV_END;
             }
-            ev = reader_begin_record(r);
-            if (ev == FCGI_EV_STDOUT)
-                *data = buf + used; /* zero-length span */
             break;
-        }
-        case RS_CONTENT: {
-            size_t take = r->content_left;
-            if (take > len - used)
-                take = len - used;
-            *data = buf + used;
-            *data_len = take;
-            used += take;
-            r->content_left -= (uint32_t)take;
-            if (r->content_left == 0)
-                r->state = RS_PADDING;
-            ev = r->hdr.type == FCGI_STDOUT ? FCGI_EV_STDOUT : FCGI_EV_STDERR;
-            break;
-        }
-        case RS_END_BODY: {
-            size_t take = 8 - r->hfill;
-            if (take > len - used)
-                take = len - used;
-            memcpy(r->hbuf + r->hfill, buf + used, take);
-            r->hfill += (uint8_t)take;
-            used += take;
-            if (r->hfill < 8)
-                break;
-            r->hfill = 0;
-            fcgi_end_request_decode(r->hbuf, 8, &r->app_status, &r->protocol_status);
-            r->state = RS_PADDING;
-            ev = FCGI_EV_END;
-            break;
-        }
-        case RS_PADDING: {
-            size_t take = r->padding_left;
-            if (take > len - used)
-                take = len - used;
-            used += take;
-            r->padding_left -= (uint32_t)take;
-            break;
-        }
         case RS_DONE:
             ev = reader_fail(r, "data after END_REQUEST");
             break;
+        case RS_FAILED:
         default:
             ev = FCGI_EV_ERROR;
             break;
         }
-        /* A finished record hands over to the next header (or to DONE). */
-        if (r->state == RS_PADDING && r->padding_left == 0) {
-            r->state = (r->hdr.type == FCGI_END_REQUEST) ? RS_DONE : RS_HEADER;
-        }
+        used += n;
     }
     *consumed = used;
     return ev;

@@ -85,7 +85,9 @@ size_t fcgi_param_encode(uint8_t *out, const char *name, size_t name_len,
                          const char *value, size_t value_len);
 
 /* Decode one pair from buf[0..len). Returns the bytes consumed, or 0 when
- * buf holds less than one whole pair. */
+ * buf holds less than one whole pair (or, never in practice, when the pair
+ * is longer than INT_MAX bytes). The 4-byte length form is accepted for any
+ * length, as the spec allows. */
 int fcgi_param_decode(const uint8_t *buf, size_t len, const uint8_t **name,
                       uint32_t *name_len, const uint8_t **value, uint32_t *value_len);
 
@@ -95,12 +97,17 @@ int fcgi_param_decode(const uint8_t *buf, size_t len, const uint8_t **name,
  * records split anywhere across calls (a partial header is kept in the
  * reader). Checks every record: version 1, the expected request id, a type
  * of STDOUT, STDERR or END_REQUEST, END_REQUEST content of exactly 8 bytes,
- * and nothing after END_REQUEST.
+ * nothing on STDOUT after its empty closing record, and nothing after
+ * END_REQUEST. Padding is skipped; FCGI_EV_END is returned only once the
+ * END_REQUEST padding has been read too, so at that point no byte of this
+ * response is left on the connection.
  */
 enum fcgi_event {
     FCGI_EV_NEED_MORE = 0, /* consumed everything given; call with more */
     FCGI_EV_STDOUT,        /* data, data_len: STDOUT content (length 0
-                            * for the empty record that closes the stream) */
+                            * for the empty record that closes the stream;
+                            * php-fpm 8.2 never sends that record, its
+                            * END_REQUEST alone ends STDOUT) */
     FCGI_EV_STDERR,        /* data, data_len: STDERR content */
     FCGI_EV_END,           /* END_REQUEST read; see app_status/protocol_status */
     FCGI_EV_ERROR,         /* protocol violation; see error */
@@ -137,6 +144,7 @@ void fcgi_reader_init(struct fcgi_reader *r, uint16_t request_id);
  *
  * After FCGI_EV_END any further byte is FCGI_EV_ERROR ("data after
  * END_REQUEST"): the connection is not clean and must not be reused.
+ * FCGI_EV_ERROR is sticky: every later call returns it and consumes nothing.
  */
 enum fcgi_event fcgi_reader_next(struct fcgi_reader *r, const uint8_t *buf, size_t len,
                                  size_t *consumed, const uint8_t **data,
