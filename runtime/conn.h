@@ -1,0 +1,123 @@
+/*
+ * conn.h - a client connection: reads request heads, answers what kiln
+ * answers itself, hands the rest to the proxy, and keeps the connection
+ * alive between requests.
+ *
+ * Requests on one connection are served one at a time, in order, so
+ * pipelined responses can never be reordered: bytes of the next request wait
+ * in the input buffer (or the socket) until the current response is written.
+ */
+#ifndef KILN_CONN_H
+#define KILN_CONN_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "arena.h"
+#include "body.h"
+#include "http_parse.h"
+#include "outq.h"
+#include "proxy.h"
+#include "script.h"
+#include "worker.h"
+
+enum conn_state {
+    CONN_IDLE = 0,   /* keep-alive: no byte of the next request yet */
+    CONN_HEAD,       /* reading a request head */
+    CONN_SPOOL,      /* collecting a chunked request body before dispatch */
+    CONN_QUEUED,     /* waiting for an upstream connection */
+    CONN_PROXY,      /* attached to an upstream */
+    CONN_LOCAL,      /* writing a response kiln made itself */
+    CONN_LINGER,     /* response sent; reading what the client still sends
+                      * before closing, so a reset does not destroy it */
+    CONN_DEAD,
+};
+
+const char *conn_state_name(enum conn_state s);
+
+struct conn {
+    struct worker *w;
+    int fd;
+    enum conn_state state;
+    struct event rev;   /* EV_READ|EV_ET, registered once */
+    struct event wev;   /* EV_WRITE|EV_ET, registered once */
+    struct event timer; /* the one deadline that applies to the state */
+    TAILQ_ENTRY(conn) link;      /* worker.conns, free_conns, dead_conns */
+    TAILQ_ENTRY(conn) wait_link; /* worker.waiters while CONN_QUEUED */
+
+    /* Input: bytes in[start..end) are received and not yet consumed. */
+    uint8_t *in;
+    uint32_t in_cap;
+    uint32_t in_start;
+    uint32_t in_end;
+    uint8_t readable;    /* edge-triggered: the socket may hold more */
+    uint8_t peer_eof;    /* the client shut down its sending side */
+    uint8_t want_write;  /* out is not empty and the socket was full */
+    uint8_t close_after; /* close once the current response is written */
+    uint8_t serving;     /* inside conn_serve_heads (no re-entry) */
+
+    /* The current request. */
+    struct http_parser parser;
+    struct http_request req;
+    struct http_header *headers; /* site->max_headers entries */
+    struct arena arena;
+    uint8_t http10;
+    uint8_t head_only;       /* HEAD: no response body */
+    uint8_t in_flight;       /* a request is being served */
+    uint32_t head_pending;   /* head bytes to consume when the request ends
+                              * (answered locally, head never consumed) */
+    uint8_t continue_sent;   /* "100 Continue" written or not needed */
+    uint8_t expect_continue; /* the request asked for "100 Continue" */
+    uint8_t idempotent;      /* safe to send twice (RFC 9110 9.2.2) */
+    uint64_t body_left;      /* Content-Length body bytes not yet received */
+    uint64_t body_len;       /* body length announced to the upstream */
+    struct body_spool spool; /* chunked bodies */
+    uint32_t spool_off;      /* raw chunked bytes start at in_start + this */
+    struct script_result script; /* strings in the arena */
+    struct upstream *up;
+    struct proxy_state px;
+    uint64_t started_ms;
+
+    /* Output. */
+    struct outq out;
+
+    /* Addresses, as text, for CGI params and logs. */
+    char remote_addr[INET6_ADDRSTRLEN];
+    char remote_port[8];
+    char server_addr[INET6_ADDRSTRLEN];
+};
+
+/* Take over an accepted socket (non-blocking). Closes it on failure. */
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peer_len);
+
+/* Answer the current request with kiln's own error response; the
+ * connection closes afterwards unless `keep` and the request is fully read. */
+void conn_error(struct conn *c, unsigned status, int keep);
+
+/* The proxy finished the response (all of it is in c->out or written). */
+void conn_request_done(struct conn *c);
+
+/* Write c->out. Returns 1 when all is written, 0 when the socket is full
+ * (the write event resumes), -1 when the client is gone (c is closed). */
+int conn_flush(struct conn *c);
+
+/* An upstream connection is ready for this queued request. */
+void conn_upstream_ready(struct conn *c, struct upstream *u);
+
+/* Close now (marks dead; memory is freed by worker_reap). Detaches and
+ * closes the upstream if one is attached mid-request. */
+void conn_close(struct conn *c);
+
+/* Called by the worker's free-list handling. */
+void conn_free(struct conn *c);
+
+/* Graceful shutdown: close idle connections, let busy ones finish. */
+void conn_drain_all(struct worker *w);
+
+/* Read more of a request body into the input buffer. Returns 1 when bytes
+ * arrived, 0 when none are there now (the read edge resumes), -1 when the
+ * client is gone (c is closed). */
+int conn_read_body(struct conn *c);
+
+#endif /* KILN_CONN_H */

@@ -1,0 +1,522 @@
+/*
+ * upstream.c - FastCGI connections: dial, pool, global bound, wait queue
+ * (see upstream.h for why).
+ */
+#include "upstream.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "proxy.h"
+
+#define FREE_UPS_MAX 64
+
+static void up_read_cb(evutil_socket_t fd, short what, void *arg);
+static void up_idle_readable(struct upstream *u);
+static void up_write_cb(evutil_socket_t fd, short what, void *arg);
+static void up_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---- the global bound ---------------------------------------------------- */
+
+static int slot_take(struct shared *sh)
+{
+    uint32_t open = atomic_load(&sh->up_open);
+    while (open < sh->site->upstream_max_conns) {
+        if (atomic_compare_exchange_weak(&sh->up_open, &open, open + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* A slot is free again: let a thread with queued requests use it. The own
+ * thread is served through its wake event too, so this never re-enters the
+ * request code that called it. */
+static void slot_give(struct worker *w)
+{
+    struct shared *sh = w->sh;
+
+    atomic_fetch_sub(&sh->up_open, 1);
+    if (atomic_load(&sh->up_waiting) == 0)
+        return;
+    unsigned n = sh->n_workers;
+    unsigned start = atomic_fetch_add(&sh->wake_rr, 1);
+    for (unsigned i = 0; i < n; i++) {
+        struct worker *t = &sh->workers[(start + i) % n];
+        if (atomic_load_explicit(&t->n_queued, memory_order_relaxed) > 0) {
+            worker_wake(t, WAKE_SLOT);
+            return;
+        }
+    }
+}
+
+/* This thread waits while others hold idle connections: ask one of them to
+ * close some. */
+static void ask_to_shed(struct worker *w)
+{
+    struct shared *sh = w->sh;
+
+    if (atomic_load(&sh->up_idle) == 0)
+        return;
+    for (unsigned i = 0; i < sh->n_workers; i++) {
+        struct worker *t = &sh->workers[i];
+        if (t != w && atomic_load_explicit(&t->n_idle_shared, memory_order_relaxed) > 0) {
+            worker_wake(t, WAKE_SHED);
+            return;
+        }
+    }
+}
+
+/* ---- objects ------------------------------------------------------------- */
+
+static struct upstream *up_get(struct worker *w)
+{
+    struct upstream *u = TAILQ_FIRST(&w->free_ups);
+
+    if (u != NULL) {
+        TAILQ_REMOVE(&w->free_ups, u, link);
+        w->n_free_ups--;
+    } else {
+        u = calloc(1, sizeof *u);
+        if (u == NULL)
+            return NULL;
+        u->rbuf = malloc(UPSTREAM_RBUF_SIZE);
+        if (u->rbuf == NULL) {
+            free(u);
+            return NULL;
+        }
+    }
+    u->w = w;
+    u->fd = -1;
+    u->client = NULL;
+    u->served = 0;
+    u->reused = 0;
+    u->readable = u->want_write = 0;
+    return u;
+}
+
+void upstream_free(struct upstream *u)
+{
+    struct worker *w = u->w;
+
+    if (w->n_free_ups < FREE_UPS_MAX) {
+        TAILQ_INSERT_HEAD(&w->free_ups, u, link);
+        w->n_free_ups++;
+        return;
+    }
+    free(u->rbuf);
+    free(u);
+}
+
+static void idle_remove(struct upstream *u)
+{
+    struct worker *w = u->w;
+    TAILQ_REMOVE(&w->idle, u, link);
+    w->n_idle--;
+    atomic_store_explicit(&w->n_idle_shared, w->n_idle, memory_order_relaxed);
+    atomic_fetch_sub(&w->sh->up_idle, 1);
+}
+
+/* Close the socket and forget its events; the slot is not touched. */
+static void up_close_fd(struct upstream *u)
+{
+    event_del(&u->rev);
+    event_del(&u->wev);
+    event_del(&u->timer);
+    if (u->fd >= 0)
+        close(u->fd);
+    u->fd = -1;
+}
+
+void upstream_close(struct upstream *u)
+{
+    struct worker *w = u->w;
+
+    if (u->state == UP_DEAD)
+        return;
+    if (u->state == UP_IDLE)
+        idle_remove(u);
+    up_close_fd(u);
+    u->state = UP_DEAD;
+    u->client = NULL;
+    w->n_up--;
+    TAILQ_INSERT_TAIL(&w->dead_ups, u, link);
+    slot_give(w);
+}
+
+/* ---- dialing ------------------------------------------------------------- */
+
+/* Start connecting u. Returns 1 when connected at once (common for Unix
+ * sockets), 0 when in progress, -1 on failure (logged; socket closed). */
+static int up_connect(struct upstream *u)
+{
+    struct worker *w = u->w;
+    const struct upstream_addr *a = &w->sh->addrs[u->addr_index];
+
+    u->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (u->fd < 0) {
+        log_err("upstream %s: socket: %s", a->text, strerror(errno));
+        return -1;
+    }
+    if (a->sa.ss_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(u->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    event_assign(&u->rev, w->base, u->fd, EV_READ | EV_PERSIST | EV_ET, up_read_cb, u);
+    event_assign(&u->wev, w->base, u->fd, EV_WRITE | EV_PERSIST | EV_ET, up_write_cb, u);
+    evtimer_assign(&u->timer, w->base, up_timer_cb, u);
+    int rc;
+    do {
+        rc = connect(u->fd, (const struct sockaddr *)&a->sa, a->len);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno != EINPROGRESS) {
+        /* EAGAIN on a Unix socket: php-fpm's listen backlog is full. */
+        log_err("upstream %s: connect: %s", a->text, strerror(errno));
+        close(u->fd);
+        u->fd = -1;
+        return -1;
+    }
+    if (event_add(&u->rev, NULL) != 0 || event_add(&u->wev, NULL) != 0) {
+        log_err("upstream %s: cannot watch the connection", a->text);
+        up_close_fd(u);
+        return -1;
+    }
+    w->stats.up_connects++;
+    if (rc == 0)
+        return 1;
+    event_add(&u->timer, w->tv_dial);
+    return 0;
+}
+
+/* Dial for client c on a slot already taken. Tries each resolved address
+ * in turn on immediate failures. */
+static void up_dial(struct worker *w, struct conn *c, struct upstream *u)
+{
+    unsigned n = w->sh->n_addrs;
+
+    c->up = u;
+    u->client = c;
+    c->state = CONN_PROXY;
+    for (unsigned i = 0; i < n; i++) {
+        u->addr_index = i;
+        u->state = UP_CONNECTING;
+        int rc = up_connect(u);
+        if (rc == 1) {
+            u->state = UP_ACTIVE;
+            proxy_start(c, u);
+            return;
+        }
+        if (rc == 0)
+            return;
+    }
+    proxy_dial_failed(u, 0);
+}
+
+static void up_dial_new(struct worker *w, struct conn *c)
+{
+    struct upstream *u = up_get(w);
+
+    if (u == NULL) {
+        log_err("out of memory for an upstream connection");
+        slot_give(w);
+        conn_error(c, 502, 1);
+        return;
+    }
+    w->n_up++;
+    up_dial(w, c, u);
+}
+
+void upstream_redial(struct upstream *u)
+{
+    struct conn *c = u->client;
+
+    if (u->state == UP_IDLE)
+        idle_remove(u);
+    up_close_fd(u);
+    u->reused = 0;
+    up_dial(u->w, c, u);
+}
+
+/* ---- acquiring and releasing --------------------------------------------- */
+
+static struct upstream *idle_pop(struct worker *w)
+{
+    struct upstream *u = TAILQ_FIRST(&w->idle);
+    if (u == NULL)
+        return NULL;
+    idle_remove(u);
+    event_del(&u->timer);
+    u->state = UP_ACTIVE;
+    u->reused = 1;
+    u->w->stats.up_reused++;
+    return u;
+}
+
+static void enqueue(struct worker *w, struct conn *c)
+{
+    c->state = CONN_QUEUED;
+    TAILQ_INSERT_TAIL(&w->waiters, c, wait_link);
+    w->n_waiters++;
+    atomic_store_explicit(&w->n_queued, w->n_waiters, memory_order_relaxed);
+    atomic_fetch_add(&w->sh->up_waiting, 1);
+    event_add(&c->timer, w->tv_queue);
+    ask_to_shed(w);
+}
+
+void upstream_dequeue(struct conn *c)
+{
+    struct worker *w = c->w;
+
+    if (c->state != CONN_QUEUED)
+        return;
+    TAILQ_REMOVE(&w->waiters, c, wait_link);
+    w->n_waiters--;
+    atomic_store_explicit(&w->n_queued, w->n_waiters, memory_order_relaxed);
+    atomic_fetch_sub(&w->sh->up_waiting, 1);
+    event_del(&c->timer);
+    c->state = CONN_PROXY; /* no longer queued; the caller decides next */
+}
+
+void upstream_acquire(struct conn *c)
+{
+    struct worker *w = c->w;
+    struct upstream *u;
+
+    /* Requests already waiting go first. */
+    if (w->n_waiters == 0) {
+        if ((u = idle_pop(w)) != NULL) {
+            conn_upstream_ready(c, u);
+            return;
+        }
+        if (slot_take(w->sh)) {
+            up_dial_new(w, c);
+            return;
+        }
+    }
+    enqueue(w, c);
+}
+
+void upstream_serve_waiters(struct worker *w)
+{
+    struct conn *c;
+
+    while ((c = TAILQ_FIRST(&w->waiters)) != NULL) {
+        struct upstream *u = idle_pop(w);
+        if (u == NULL && !slot_take(w->sh)) {
+            ask_to_shed(w);
+            return;
+        }
+        upstream_dequeue(c);
+        if (u != NULL)
+            conn_upstream_ready(c, u);
+        else
+            up_dial_new(w, c);
+    }
+}
+
+void upstream_release(struct upstream *u, int clean)
+{
+    struct worker *w = u->w;
+    struct shared *sh = w->sh;
+    struct conn *next;
+
+    u->client = NULL;
+    event_del(&u->timer);
+    if (!clean || w->draining || atomic_load(&sh->stopping)) {
+        upstream_close(u);
+        return;
+    }
+    u->served++;
+    /* A request of this thread is waiting: it gets the connection. */
+    if ((next = TAILQ_FIRST(&w->waiters)) != NULL) {
+        upstream_dequeue(next);
+        u->reused = 1;
+        w->stats.up_reused++;
+        conn_upstream_ready(next, u);
+        return;
+    }
+    /* Another thread is waiting, or the pool is full: close, so the slot
+     * goes where it is needed. */
+    if (atomic_load(&sh->up_waiting) > 0 || w->n_idle >= sh->idle_per_worker) {
+        upstream_close(u);
+        return;
+    }
+    u->state = UP_IDLE;
+    u->idle_since_ms = worker_now_ms(w);
+    TAILQ_INSERT_HEAD(&w->idle, u, link);
+    w->n_idle++;
+    atomic_store_explicit(&w->n_idle_shared, w->n_idle, memory_order_relaxed);
+    atomic_fetch_add(&sh->up_idle, 1);
+    /* If php-fpm closed it while it was busy, the edge came already. */
+    if (u->readable)
+        up_idle_readable(u);
+}
+
+void upstream_shed_idle(struct worker *w)
+{
+    uint32_t want = atomic_load(&w->sh->up_waiting);
+    struct upstream *u;
+
+    /* Oldest first: the tail of the LIFO. */
+    while (want > 0 && (u = TAILQ_LAST(&w->idle, upstream_list)) != NULL) {
+        upstream_close(u);
+        want--;
+    }
+}
+
+void upstream_sweep(struct worker *w)
+{
+    uint64_t now = worker_now_ms(w);
+    uint32_t ttl = w->site->pool_idle_timeout_ms;
+    struct upstream *u;
+
+    while ((u = TAILQ_LAST(&w->idle, upstream_list)) != NULL && now - u->idle_since_ms >= ttl)
+        upstream_close(u);
+}
+
+void upstream_close_idle(struct worker *w)
+{
+    struct upstream *u;
+    while ((u = TAILQ_FIRST(&w->idle)) != NULL)
+        upstream_close(u);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+/* An idle connection became readable: php-fpm closed it (a worker recycled
+ * or restarted) or sent something it should not have. Either way it is no
+ * longer safe to reuse. */
+static void up_idle_readable(struct upstream *u)
+{
+    uint8_t b;
+    ssize_t n = recv(u->fd, &b, 1, MSG_PEEK);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        u->readable = 0;
+        return;
+    }
+    upstream_close(u);
+}
+
+static void up_connected(struct upstream *u)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = errno;
+    if (err != 0) {
+        log_err("upstream %s: connect: %s", u->w->sh->addrs[u->addr_index].text,
+                strerror(err));
+        proxy_dial_failed(u, 0);
+        return;
+    }
+    event_del(&u->timer);
+    u->state = UP_ACTIVE;
+    proxy_start(u->client, u);
+}
+
+static void up_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct upstream *u = arg;
+    struct worker *w = u->w;
+    (void)fd;
+    (void)what;
+
+    u->readable = 1;
+    if (u->state == UP_IDLE)
+        up_idle_readable(u);
+    else if (u->state == UP_ACTIVE && u->client != NULL)
+        proxy_upstream_readable(u);
+    worker_reap(w);
+}
+
+static void up_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct upstream *u = arg;
+    struct worker *w = u->w;
+    (void)fd;
+    (void)what;
+
+    if (u->state == UP_CONNECTING)
+        up_connected(u);
+    else if (u->state == UP_ACTIVE && u->want_write && u->client != NULL)
+        proxy_upstream_writable(u);
+    worker_reap(w);
+}
+
+static void up_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct upstream *u = arg;
+    struct worker *w = u->w;
+    (void)fd;
+    (void)what;
+
+    if (u->state == UP_CONNECTING) {
+        log_err("upstream %s: no connection within dial_timeout",
+                w->sh->addrs[u->addr_index].text);
+        proxy_dial_failed(u, 1);
+    } else if (u->state == UP_ACTIVE && u->client != NULL) {
+        proxy_upstream_timeout(u);
+    }
+    worker_reap(w);
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static int resolve_unix(struct shared *sh, const char *path)
+{
+    struct sockaddr_un *sun = (struct sockaddr_un *)&sh->addrs[0].sa;
+    size_t len = strlen(path);
+
+    if (len >= sizeof sun->sun_path) {
+        log_err("upstream socket path too long: %s", path);
+        return -1;
+    }
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    memcpy(sun->sun_path, path, len + 1);
+    sh->addrs[0].len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+    snprintf(sh->addrs[0].text, sizeof sh->addrs[0].text, "unix:%s", path);
+    sh->n_addrs = 1;
+    return 0;
+}
+
+int upstream_resolve(struct shared *sh)
+{
+    const struct kiln_site *s = sh->site;
+    struct addrinfo hints = {0}, *res = NULL, *ai;
+    char port[8];
+
+    if (s->network == KILN_NET_UNIX)
+        return resolve_unix(sh, s->upstream_path);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = s->network == KILN_NET_TCP4   ? AF_INET
+                      : s->network == KILN_NET_TCP6 ? AF_INET6
+                                                    : AF_UNSPEC;
+    snprintf(port, sizeof port, "%u", s->upstream_port);
+    int rc = getaddrinfo(s->upstream_host, port, &hints, &res);
+    if (rc != 0) {
+        log_err("upstream %s: cannot resolve: %s", s->address, gai_strerror(rc));
+        return -1;
+    }
+    sh->n_addrs = 0;
+    for (ai = res; ai != NULL && sh->n_addrs < MAX_UPSTREAM_ADDRS; ai = ai->ai_next) {
+        struct upstream_addr *a = &sh->addrs[sh->n_addrs++];
+        memcpy(&a->sa, ai->ai_addr, ai->ai_addrlen);
+        a->len = ai->ai_addrlen;
+        char host[INET6_ADDRSTRLEN] = "?";
+        getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
+        snprintf(a->text, sizeof a->text, ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+                 host, port);
+    }
+    freeaddrinfo(res);
+    return sh->n_addrs > 0 ? 0 : -1;
+}

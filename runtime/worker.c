@@ -1,0 +1,269 @@
+/*
+ * worker.c - a worker thread: its event loop, accepting connections,
+ * cross-thread wake-ups and the once-a-second tick.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "upstream.h"
+
+#define ACCEPT_BATCH 64
+#define ACCEPT_RETRY_MS 100
+
+uint64_t worker_now_ms(struct worker *w)
+{
+    struct timespec ts;
+    (void)w;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void worker_wake(struct worker *w, uint32_t bits)
+{
+    uint64_t one = 1;
+    atomic_fetch_or(&w->wake_bits, bits);
+    /* An eventfd write only fails when the counter would overflow, and then
+     * the worker is already due to wake. */
+    ssize_t n = write(w->wake_fd, &one, sizeof one);
+    (void)n;
+}
+
+void worker_reap(struct worker *w)
+{
+    struct conn *c;
+    struct upstream *u;
+
+    while ((u = TAILQ_FIRST(&w->dead_ups)) != NULL) {
+        TAILQ_REMOVE(&w->dead_ups, u, link);
+        upstream_free(u);
+    }
+    while ((c = TAILQ_FIRST(&w->dead_conns)) != NULL) {
+        TAILQ_REMOVE(&w->dead_conns, c, link);
+        conn_free(c);
+    }
+    if (w->draining)
+        worker_maybe_exit(w);
+}
+
+void worker_stop_accepting(struct worker *w)
+{
+    if (w->listen_fd < 0)
+        return;
+    event_del(&w->listen_ev);
+    event_del(&w->accept_retry_ev);
+    close(w->listen_fd);
+    w->listen_fd = -1;
+}
+
+void worker_maybe_exit(struct worker *w)
+{
+    if (w->n_conns == 0 && w->n_up == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+/* Over max_concurrency: answer 503 without reading the request and close.
+ * Best effort: the socket is new, so its send buffer is empty. */
+static void refuse_overload(struct worker *w, int fd)
+{
+    static const char head[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                               "Content-Type: text/plain; charset=utf-8\r\n"
+                               "Content-Length: 24\r\n"
+                               "Retry-After: 1\r\n"
+                               "Connection: close\r\n";
+    static const char body[] = "\r\n503 Service Unavailable\n";
+    struct iovec iov[3] = {
+        {(void *)head, sizeof head - 1},
+        {w->date.line, HTTP_DATE_LINE_LEN},
+        {(void *)body, sizeof body - 1},
+    };
+    ssize_t n = writev(fd, iov, 3);
+    (void)n;
+    close(fd);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    if (w->listen_fd >= 0)
+        event_add(&w->listen_ev, NULL);
+}
+
+/* Out of descriptors: stop accepting for a moment instead of spinning on a
+ * listener that stays readable. Established connections keep being served. */
+static void accept_pause(struct worker *w, int err)
+{
+    static _Atomic uint64_t last_log_ms;
+    uint64_t now = worker_now_ms(w);
+    uint64_t prev = atomic_load(&last_log_ms);
+    if (now - prev >= 1000 && atomic_compare_exchange_strong(&last_log_ms, &prev, now))
+        log_err("accept: %s; pausing accepts for %d ms", strerror(err), ACCEPT_RETRY_MS);
+    event_del(&w->listen_ev);
+    struct timeval tv = {0, ACCEPT_RETRY_MS * 1000};
+    event_add(&w->accept_retry_ev, &tv);
+}
+
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)what;
+
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_pause(w, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_err("accept: %s", strerror(errno));
+            break;
+        }
+        uint32_t n = atomic_fetch_add(&w->sh->conns, 1) + 1;
+        if (n > w->site->max_concurrency) {
+            atomic_fetch_sub(&w->sh->conns, 1);
+            refuse_overload(w, fd);
+            continue;
+        }
+        conn_accept(w, fd, (struct sockaddr *)&peer, plen);
+    }
+    worker_reap(w);
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t v;
+    (void)what;
+
+    ssize_t n = read(fd, &v, sizeof v);
+    (void)n;
+    uint32_t bits = atomic_exchange(&w->wake_bits, 0);
+    if (bits & WAKE_STOP) {
+        w->draining = 1;
+        worker_stop_accepting(w);
+        conn_drain_all(w);
+        upstream_close_idle(w);
+    }
+    if (bits & WAKE_FORCE)
+        event_base_loopbreak(w->base);
+    if (bits & WAKE_SHED)
+        upstream_shed_idle(w);
+    if (bits & WAKE_SLOT)
+        upstream_serve_waiters(w);
+    worker_reap(w);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    http_date_update(&w->date, time(NULL));
+    upstream_sweep(w);
+    worker_reap(w);
+}
+
+/* libevent's common timeouts make adding a timer of one of these few
+ * durations O(1), which matters: every request re-arms one or two. */
+static const struct timeval *common_timeout(struct event_base *base, uint32_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    const struct timeval *ct = event_base_init_common_timeout(base, &tv);
+    if (ct == NULL) {
+        /* Fall back to a plain timeval kept alive for the thread's life. */
+        struct timeval *copy = malloc(sizeof *copy);
+        if (copy != NULL)
+            *copy = tv;
+        return copy;
+    }
+    return ct;
+}
+
+static int worker_setup(struct worker *w)
+{
+    const struct kiln_site *s = w->site;
+    struct event_config *cfg = event_config_new();
+
+    if (cfg == NULL)
+        return -1;
+    /* One thread per base and no cross-thread libevent calls: no locks. */
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    w->base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (w->base == NULL)
+        return -1;
+
+    w->tv_keepalive = common_timeout(w->base, s->keepalive_timeout_ms);
+    w->tv_read = common_timeout(w->base, s->read_timeout_ms);
+    w->tv_write = common_timeout(w->base, s->write_timeout_ms);
+    w->tv_dial = common_timeout(w->base, s->dial_timeout_ms);
+    w->tv_queue = common_timeout(w->base, s->upstream_queue_timeout_ms);
+    if (!w->tv_keepalive || !w->tv_read || !w->tv_write || !w->tv_dial || !w->tv_queue)
+        return -1;
+
+    event_assign(&w->listen_ev, w->base, w->listen_fd, EV_READ | EV_PERSIST, accept_cb, w);
+    evtimer_assign(&w->accept_retry_ev, w->base, accept_resume_cb, w);
+    event_assign(&w->wake_ev, w->base, w->wake_fd, EV_READ | EV_PERSIST, wake_cb, w);
+    event_assign(&w->tick_ev, w->base, -1, EV_PERSIST, tick_cb, w);
+    struct timeval second = {1, 0};
+    if (event_add(&w->listen_ev, NULL) || event_add(&w->wake_ev, NULL) ||
+        event_add(&w->tick_ev, &second))
+        return -1;
+    http_date_update(&w->date, time(NULL));
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    event_base_dispatch(w->base);
+    /* Forced stop (grace period over): close whatever is left. */
+    struct conn *c;
+    while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+        conn_close(c);
+    upstream_close_idle(w);
+    worker_reap(w);
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    TAILQ_INIT(&w->conns);
+    TAILQ_INIT(&w->waiters);
+    TAILQ_INIT(&w->idle);
+    TAILQ_INIT(&w->free_conns);
+    TAILQ_INIT(&w->free_ups);
+    TAILQ_INIT(&w->dead_conns);
+    TAILQ_INIT(&w->dead_ups);
+    arena_pool_init(&w->arena_pool, 256);
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd < 0) {
+        log_err("eventfd: %s", strerror(errno));
+        return -1;
+    }
+    if (worker_setup(w) != 0) {
+        log_err("worker %u: cannot set up its event loop", w->id);
+        return -1;
+    }
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    if (rc != 0) {
+        log_err("pthread_create: %s", strerror(rc));
+        return -1;
+    }
+    return 0;
+}
