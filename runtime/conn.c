@@ -42,14 +42,14 @@ const char *conn_state_name(enum conn_state s)
 
 /* ---- timers ------------------------------------------------------------- */
 
-static void conn_timer(struct conn *c, const struct timeval *tv)
+static void conn_timer(struct conn *c, uint32_t ms)
 {
-    event_add(&c->timer, tv);
+    deadline_set(&c->timer, ms);
 }
 
 static void conn_timer_off(struct conn *c)
 {
-    event_del(&c->timer);
+    deadline_clear(&c->timer);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -169,7 +169,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
 
     event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST | EV_ET, conn_read_cb, c);
     event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST | EV_ET, conn_write_cb, c);
-    evtimer_assign(&c->timer, w->base, conn_timer_cb, c);
+    deadline_init(&c->timer, w->base, conn_timer_cb, c);
     if (event_add(&c->rev, NULL) != 0 || event_add(&c->wev, NULL) != 0) {
         log_err("cannot watch a new connection");
         close(fd);
@@ -179,7 +179,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
     }
     TAILQ_INSERT_TAIL(&w->conns, c, link);
     w->n_conns++;
-    conn_timer(c, w->tv_read);
+    conn_timer(c, w->site->read_timeout_ms);
     conn_run(c);
 }
 
@@ -199,7 +199,7 @@ void conn_close(struct conn *c)
     }
     event_del(&c->rev);
     event_del(&c->wev);
-    event_del(&c->timer);
+    deadline_stop(&c->timer);
     close(c->fd);
     c->fd = -1;
     body_spool_reset(&c->spool);
@@ -223,8 +223,7 @@ static void conn_linger(struct conn *c)
     }
     c->state = CONN_LINGER;
     c->in_start = c->in_end = 0;
-    struct timeval tv = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
-    conn_timer(c, &tv);
+    conn_timer(c, LINGER_MS);
     conn_run(c);
 }
 
@@ -440,7 +439,7 @@ static void conn_spool_run(struct conn *c)
             return;
         enum fill_result f = conn_fill(c);
         if (f == FILL_DATA) {
-            conn_timer(c, c->w->tv_read);
+            conn_timer(c, c->w->site->read_timeout_ms);
         } else if (f != FILL_AGAIN) {
             if (f == FILL_EOF)
                 log_info("%s: client closed during a chunked body", c->remote_addr);
@@ -457,7 +456,7 @@ static void conn_begin_spool(struct conn *c)
     body_spool_start(&c->spool, c->w->site);
     c->spool_off = c->req.head_len;
     c->state = CONN_SPOOL;
-    conn_timer(c, c->w->tv_read);
+    conn_timer(c, c->w->site->read_timeout_ms);
     if ((c->req.flags & HTTP_F_EXPECT_CONTINUE) && c->in_end == c->in_start + c->spool_off) {
         /* Tiny, and the socket is idle: written at once. */
         ssize_t n = send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
@@ -561,7 +560,7 @@ static void conn_serve_heads(struct conn *c)
             }
             if (c->state == CONN_IDLE) {
                 c->state = CONN_HEAD; /* the head's deadline starts now */
-                conn_timer(c, c->w->tv_read);
+                conn_timer(c, c->w->site->read_timeout_ms);
             }
         }
         if (!c->readable)
@@ -632,11 +631,11 @@ int conn_read_body(struct conn *c)
         return 0;
     enum fill_result f = conn_fill(c);
     if (f == FILL_DATA) {
-        event_add(&c->timer, c->w->tv_read);
+        conn_timer(c, c->w->site->read_timeout_ms);
         return 1;
     }
     if (f == FILL_AGAIN) {
-        event_add(&c->timer, c->w->tv_read);
+        conn_timer(c, c->w->site->read_timeout_ms);
         return 0;
     }
     log_info("%s: client closed during the request body", c->remote_addr);
@@ -666,7 +665,7 @@ void conn_request_done(struct conn *c)
         return;
     }
     c->state = CONN_IDLE;
-    conn_timer(c, w->tv_keepalive);
+    conn_timer(c, w->site->keepalive_timeout_ms);
     if (c->peer_eof && c->in_end == c->in_start) {
         conn_close(c);
         return;
@@ -690,7 +689,7 @@ int conn_flush(struct conn *c)
     }
     if (r == 0) {
         c->want_write = 1;
-        conn_timer(c, c->w->tv_write);
+        conn_timer(c, c->w->site->write_timeout_ms);
         return 0;
     }
     if (errno != EPIPE && errno != ECONNRESET)
@@ -735,6 +734,9 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = c->w;
     (void)fd;
     (void)what;
+
+    if (!deadline_expired(&c->timer))
+        return;
 
     switch (c->state) {
     case CONN_IDLE:

@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "body.h"
+#include "deadline.h"
 #include "http_parse.h"
 #include "outq.h"
 #include "proxy.h"
@@ -42,7 +43,7 @@ struct conn {
     enum conn_state state;
     struct event rev;   /* EV_READ|EV_ET, registered once */
     struct event wev;   /* EV_WRITE|EV_ET, registered once */
-    struct event timer; /* the one deadline that applies to the state */
+    struct deadline timer; /* the one deadline that applies to the state */
     TAILQ_ENTRY(conn) link;      /* worker.conns, free_conns, dead_conns */
     TAILQ_ENTRY(conn) wait_link; /* worker.waiters while CONN_QUEUED */
 

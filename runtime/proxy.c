@@ -138,14 +138,14 @@ static int up_flush(struct conn *c, struct upstream *u)
     if (r == 1) {
         u->want_write = 0;
         if (u->stdin_done)
-            event_add(&u->timer, u->w->tv_read);
+            deadline_set(&u->timer, u->w->site->read_timeout_ms);
         else
-            event_del(&u->timer);
+            deadline_clear(&u->timer);
         return 1;
     }
     if (r == 0) {
         u->want_write = 1;
-        event_add(&u->timer, u->w->tv_write);
+        deadline_set(&u->timer, u->w->site->write_timeout_ms);
         return 0;
     }
     int err = errno;
@@ -470,6 +470,27 @@ static char *put(char *p, const void *s, size_t n)
     return p + n;
 }
 
+/* Decimal, without printf's machinery (this runs for every response). */
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_content_length(char *p, uint64_t v)
+{
+    p = put(p, "Content-Length: ", 16);
+    p = put_u64(p, v);
+    return put(p, "\r\n", 2);
+}
+
 /* Build the client response head once the CGI head is parsed. `all_body`
  * is the whole body's length when it is already in hand, else -1. */
 static int build_head(struct conn *c, long long all_body)
@@ -511,12 +532,15 @@ static int build_head(struct conn *c, long long all_body)
         px->fail_why = "response head over the request's memory bound";
         return -1;
     }
-    char *p = head;
-    p += sprintf(p, "HTTP/1.1 %u ", (unsigned)r->status);
-    if (r->reason != NULL && r->reason_len > 0)
+    char *p = put(head, "HTTP/1.1 ", 9);
+    p = put_u64(p, r->status);
+    *p++ = ' ';
+    if (r->reason != NULL && r->reason_len > 0) {
         p = put(p, r->reason, r->reason_len);
-    else
-        p += sprintf(p, "%s", http_reason(r->status));
+    } else {
+        const char *reason = http_reason(r->status);
+        p = put(p, reason, strlen(reason));
+    }
     p = put(p, "\r\n", 2);
     p = put(p, c->w->date.line, HTTP_DATE_LINE_LEN);
     for (uint32_t i = 0; i < r->n_headers; i++) {
@@ -530,11 +554,11 @@ static int build_head(struct conn *c, long long all_body)
     }
     p = put(p, s->response_headers.ptr, s->response_headers.len);
     if (px->framing == FRAME_LENGTH)
-        p += sprintf(p, "Content-Length: %llu\r\n", (unsigned long long)px->length_left);
+        p = put_content_length(p, px->length_left);
     else if (px->framing == FRAME_CHUNKED)
         p = put(p, "Transfer-Encoding: chunked\r\n", 28);
     else if (c->head_only && has_up_len)
-        p += sprintf(p, "Content-Length: %llu\r\n", (unsigned long long)up_len);
+        p = put_content_length(p, up_len);
     if (c->close_after)
         p = put(p, "Connection: close\r\n", 19);
     else if (c->http10)
@@ -599,8 +623,16 @@ static int queue_body(struct conn *c, struct spans *sp)
         px->length_left -= sp->bytes;
     }
     if (px->framing == FRAME_CHUNKED) {
-        int n = snprintf(px->chunk_line, sizeof px->chunk_line, "%zx\r\n", sp->bytes);
-        outq_push(&c->out, px->chunk_line, (size_t)n);
+        static const char hex[] = "0123456789abcdef";
+        char *end = px->chunk_line + sizeof px->chunk_line, *q = end - 2;
+        size_t v = sp->bytes;
+        end[-2] = '\r';
+        end[-1] = '\n';
+        do {
+            *--q = hex[v & 15];
+            v >>= 4;
+        } while (v != 0);
+        outq_push(&c->out, q, (size_t)(end - q));
     }
     for (uint32_t i = 0; i < sp->n; i++)
         outq_push(&c->out, sp->data[i], sp->len[i]);
@@ -618,7 +650,10 @@ static int queue_body(struct conn *c, struct spans *sp)
 static int process_batch(struct conn *c, struct upstream *u)
 {
     struct proxy_state *px = &c->px;
-    struct spans sp = {.n = 0, .bytes = 0};
+    struct spans sp; /* only n entries are ever read: no zeroing */
+
+    sp.n = 0;
+    sp.bytes = 0;
 
     while (u->roff < u->rlen && sp.n < MAX_SPANS - 1 && !u->ended) {
         size_t used, dlen;
@@ -715,7 +750,7 @@ void proxy_upstream_readable(struct upstream *u)
     while (outq_empty(&c->out) && !c->px.finishing) {
         if (u->roff == u->rlen) {
             if (!u->readable) {
-                event_add(&u->timer, u->w->tv_read);
+                deadline_set(&u->timer, u->w->site->read_timeout_ms);
                 return;
             }
             ssize_t n;
@@ -747,7 +782,7 @@ void proxy_upstream_readable(struct upstream *u)
         if (!outq_empty(&c->out) && conn_flush(c) == 0) {
             /* The client is slow: stop reading the upstream until it has
              * taken this batch; the client's write deadline applies. */
-            event_del(&u->timer);
+            deadline_clear(&u->timer);
             return;
         }
         if (c->state == CONN_DEAD)

@@ -129,7 +129,7 @@ static void up_close_fd(struct upstream *u)
 {
     event_del(&u->rev);
     event_del(&u->wev);
-    event_del(&u->timer);
+    deadline_stop(&u->timer);
     if (u->fd >= 0)
         close(u->fd);
     u->fd = -1;
@@ -171,7 +171,7 @@ static int up_connect(struct upstream *u)
     }
     event_assign(&u->rev, w->base, u->fd, EV_READ | EV_PERSIST | EV_ET, up_read_cb, u);
     event_assign(&u->wev, w->base, u->fd, EV_WRITE | EV_PERSIST | EV_ET, up_write_cb, u);
-    evtimer_assign(&u->timer, w->base, up_timer_cb, u);
+    deadline_init(&u->timer, w->base, up_timer_cb, u);
     int rc;
     do {
         rc = connect(u->fd, (const struct sockaddr *)&a->sa, a->len);
@@ -191,7 +191,7 @@ static int up_connect(struct upstream *u)
     w->stats.up_connects++;
     if (rc == 0)
         return 1;
-    event_add(&u->timer, w->tv_dial);
+    deadline_set(&u->timer, w->site->dial_timeout_ms);
     return 0;
 }
 
@@ -252,7 +252,7 @@ static struct upstream *idle_pop(struct worker *w)
     if (u == NULL)
         return NULL;
     idle_remove(u);
-    event_del(&u->timer);
+    deadline_clear(&u->timer);
     u->state = UP_ACTIVE;
     u->reused = 1;
     u->w->stats.up_reused++;
@@ -266,7 +266,7 @@ static void enqueue(struct worker *w, struct conn *c)
     w->n_waiters++;
     atomic_store_explicit(&w->n_queued, w->n_waiters, memory_order_relaxed);
     atomic_fetch_add(&w->sh->up_waiting, 1);
-    event_add(&c->timer, w->tv_queue);
+    deadline_set(&c->timer, w->site->upstream_queue_timeout_ms);
     ask_to_shed(w);
 }
 
@@ -280,7 +280,7 @@ void upstream_dequeue(struct conn *c)
     w->n_waiters--;
     atomic_store_explicit(&w->n_queued, w->n_waiters, memory_order_relaxed);
     atomic_fetch_sub(&w->sh->up_waiting, 1);
-    event_del(&c->timer);
+    deadline_clear(&c->timer);
     c->state = CONN_PROXY; /* no longer queued; the caller decides next */
 }
 
@@ -328,7 +328,7 @@ void upstream_release(struct upstream *u, int clean)
     struct conn *next;
 
     u->client = NULL;
-    event_del(&u->timer);
+    deadline_clear(&u->timer);
     if (!clean || w->draining || atomic_load(&sh->stopping)) {
         upstream_close(u);
         return;
@@ -418,7 +418,7 @@ static void up_connected(struct upstream *u)
         proxy_dial_failed(u, 0);
         return;
     }
-    event_del(&u->timer);
+    deadline_clear(&u->timer);
     u->state = UP_ACTIVE;
     proxy_start(u->client, u);
 }
@@ -458,6 +458,9 @@ static void up_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = u->w;
     (void)fd;
     (void)what;
+
+    if (!deadline_expired(&u->timer))
+        return;
 
     if (u->state == UP_CONNECTING) {
         log_err("upstream %s: no connection within dial_timeout",

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "deadline.h"
 #include "fcgi_codec.h"
 #include "outq.h"
 #include "worker.h"
@@ -44,7 +45,7 @@ struct upstream {
     enum upstream_state state;
     struct event rev;   /* EV_READ|EV_ET, registered once */
     struct event wev;   /* EV_WRITE|EV_ET, registered once */
-    struct event timer; /* dial, read or write deadline */
+    struct deadline timer; /* dial, read or write deadline */
     TAILQ_ENTRY(upstream) link; /* worker.idle, free_ups, dead_ups */
     struct conn *client;        /* while active */
     unsigned addr_index;        /* which resolved address */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "deadline.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -21,10 +22,8 @@
 
 uint64_t worker_now_ms(struct worker *w)
 {
-    struct timespec ts;
     (void)w;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return deadline_now_ms();
 }
 
 void worker_wake(struct worker *w, uint32_t bits)
@@ -176,25 +175,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     worker_reap(w);
 }
 
-/* libevent's common timeouts make adding a timer of one of these few
- * durations O(1), which matters: every request re-arms one or two. */
-static const struct timeval *common_timeout(struct event_base *base, uint32_t ms)
-{
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    const struct timeval *ct = event_base_init_common_timeout(base, &tv);
-    if (ct == NULL) {
-        /* Fall back to a plain timeval kept alive for the thread's life. */
-        struct timeval *copy = malloc(sizeof *copy);
-        if (copy != NULL)
-            *copy = tv;
-        return copy;
-    }
-    return ct;
-}
-
 static int worker_setup(struct worker *w)
 {
-    const struct kiln_site *s = w->site;
     struct event_config *cfg = event_config_new();
 
     if (cfg == NULL)
@@ -205,14 +187,6 @@ static int worker_setup(struct worker *w)
     w->base = event_base_new_with_config(cfg);
     event_config_free(cfg);
     if (w->base == NULL)
-        return -1;
-
-    w->tv_keepalive = common_timeout(w->base, s->keepalive_timeout_ms);
-    w->tv_read = common_timeout(w->base, s->read_timeout_ms);
-    w->tv_write = common_timeout(w->base, s->write_timeout_ms);
-    w->tv_dial = common_timeout(w->base, s->dial_timeout_ms);
-    w->tv_queue = common_timeout(w->base, s->upstream_queue_timeout_ms);
-    if (!w->tv_keepalive || !w->tv_read || !w->tv_write || !w->tv_dial || !w->tv_queue)
         return -1;
 
     event_assign(&w->listen_ev, w->base, w->listen_fd, EV_READ | EV_PERSIST, accept_cb, w);

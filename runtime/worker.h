@@ -85,12 +85,6 @@ struct worker {
     _Atomic uint32_t wake_bits;
     struct event tick_ev;         /* once a second */
 
-    const struct timeval *tv_keepalive; /* libevent common timeouts */
-    const struct timeval *tv_read;
-    const struct timeval *tv_write;
-    const struct timeval *tv_dial;
-    const struct timeval *tv_queue;
-
     struct http_date date;
     struct arena_pool arena_pool;
 
