@@ -167,7 +167,8 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
                         NULL, 0);
     }
 
-    event_assign(&c->rev, w->base, fd, EV_READ | EV_PERSIST | EV_ET, conn_read_cb, c);
+    event_assign(&c->rev, w->base, fd, EV_READ | EV_CLOSED | EV_PERSIST | EV_ET, conn_read_cb,
+                 c);
     event_assign(&c->wev, w->base, fd, EV_WRITE | EV_PERSIST | EV_ET, conn_write_cb, c);
     deadline_init(&c->timer, w->base, conn_timer_cb, c);
     if (event_add(&c->rev, NULL) != 0 || event_add(&c->wev, NULL) != 0) {
@@ -284,8 +285,11 @@ static enum fill_result conn_fill(struct conn *c)
     if (n > 0) {
         c->in_end += (uint32_t)n;
         /* A short read drained the socket; the next edge says when more
-         * arrives. A full read may have left bytes behind. */
-        c->readable = (size_t)n == room;
+         * arrives. A full read may have left bytes behind. A request body
+         * is read once more even after a short read: a client that hangs
+         * up right behind its data raises no further edge, and its
+         * upload would hold the upstream until read_timeout. */
+        c->readable = (size_t)n == room || c->state == CONN_PROXY || c->state == CONN_SPOOL;
         return FILL_DATA;
     }
     c->readable = 0;
@@ -466,6 +470,17 @@ static void conn_begin_spool(struct conn *c)
     conn_spool_run(c);
 }
 
+/* A NUL in the query, written "%00" (a raw one never gets past the
+ * parser): the null-byte injection that truncates a file name in C-string
+ * code behind PHP ("?file=../x%00.jpg"). Refused like a NUL in the path. */
+static int query_has_nul(const char *q, uint32_t len)
+{
+    for (uint32_t i = 0; i + 2 < len; i++)
+        if (q[i] == '%' && q[i + 1] == '0' && q[i + 2] == '0')
+            return 1;
+    return 0;
+}
+
 /* Route a complete, valid request head. */
 static void conn_dispatch(struct conn *c)
 {
@@ -496,6 +511,10 @@ static void conn_dispatch(struct conn *c)
     int len = script_canonicalize(r->path, r->path_len, canon, cap, &hidden);
     if (len < 0) {
         conn_error(c, (unsigned)-len, 1);
+        return;
+    }
+    if (query_has_nul(r->query, r->query_len)) {
+        conn_error(c, 400, 1);
         return;
     }
     if (len == 8 && memcmp(canon, "/healthz", 8) == 0) {
@@ -627,8 +646,12 @@ static void conn_run(struct conn *c)
 
 int conn_read_body(struct conn *c)
 {
-    if (!c->readable)
+    if (!c->readable) {
+        /* Nothing in the socket: wait for the client, but not forever (a
+         * stalled body would hold the php-fpm worker and the slot). */
+        conn_timer(c, c->w->site->read_timeout_ms);
         return 0;
+    }
     enum fill_result f = conn_fill(c);
     if (f == FILL_DATA) {
         conn_timer(c, c->w->site->read_timeout_ms);
@@ -666,7 +689,7 @@ void conn_request_done(struct conn *c)
     }
     c->state = CONN_IDLE;
     conn_timer(c, w->site->keepalive_timeout_ms);
-    if (c->peer_eof && c->in_end == c->in_start) {
+    if (c->peer_eof && c->in_end == c->in_start && !c->readable) {
         conn_close(c);
         return;
     }
@@ -704,8 +727,13 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd;
-    (void)what;
     c->readable = 1;
+    /* The client shut down its side. Bytes it sent before are still to be
+     * read, but once they are served the connection is over; without this
+     * a FIN that came in the same segment as the last request raises no
+     * further edge, and the connection would wait for keepalive_timeout. */
+    if (what & EV_CLOSED)
+        c->peer_eof = 1;
     conn_run(c);
     worker_reap(c->w);
 }

@@ -205,8 +205,17 @@ static int queue_body_from_spool(struct conn *c, struct upstream *u)
 static void proxy_pump_body(struct conn *c, struct upstream *u)
 {
     for (;;) {
-        if (!outq_empty(&u->out) && up_flush(c, u) != 1)
-            return;
+        if (!outq_empty(&u->out)) {
+            int r = up_flush(c, u);
+            /* The upstream is not taking the body, so kiln stops reading
+             * the client: its read deadline must not run meanwhile (the
+             * client is not the one stalling). The upstream's write
+             * deadline applies, and gives the 504. */
+            if (r == 0 && !c->want_write)
+                deadline_clear(&c->timer);
+            if (r != 1)
+                return;
+        }
         if (u->stdin_done)
             return;
         if (c->spool.active) {
@@ -220,6 +229,11 @@ static void proxy_pump_body(struct conn *c, struct upstream *u)
         if (c->body_left == 0 && outq_space(&u->out) >= 1) {
             outq_push(&u->out, empty_stdin, 8);
             u->stdin_done = 1;
+            /* The body's read deadline ends with the body; from here the
+             * upstream's deadlines apply (and the client's write deadline,
+             * when a write to it is pending). */
+            if (!c->want_write)
+                deadline_clear(&c->timer);
         }
         if (!outq_empty(&u->out))
             continue;
@@ -241,6 +255,14 @@ void proxy_start(struct conn *c, struct upstream *u)
     c->up = u;
     u->client = c;
     c->state = CONN_PROXY;
+    if (u->reused && !c->idempotent && !upstream_peer_open(u)) {
+        /* A pooled connection php-fpm has already closed. An idempotent
+         * request finds out by sending and is retried (proxy_fail); this
+         * one would not be, so check first: nothing is sent yet, and a
+         * fresh connection is always safe. */
+        upstream_redial(u);
+        return;
+    }
     outq_init(&u->out);
     u->stdin_done = c->body_len == 0;
     u->body_sent = 0;
@@ -737,6 +759,9 @@ static void proxy_complete(struct conn *c, struct upstream *u)
 
 static void proxy_finish(struct conn *c, struct upstream *u)
 {
+    /* The whole response is in hand: only the client's write deadline
+     * applies while it drains. */
+    deadline_clear(&u->timer);
     c->px.finishing = 1;
     int r = conn_flush(c);
     if (r == 1)
@@ -746,12 +771,21 @@ static void proxy_finish(struct conn *c, struct upstream *u)
 void proxy_upstream_readable(struct upstream *u)
 {
     struct conn *c = u->client;
+    int looked = 0;
 
     while (outq_empty(&c->out) && !c->px.finishing) {
         if (u->roff == u->rlen) {
+            /* A short read usually means the socket is drained, but a
+             * hang-up that came in with the data raises no further edge:
+             * look once more before waiting, or a cut response would
+             * wait for read_timeout instead of failing at once. Free
+             * when the response is complete (END_REQUEST ends the loop). */
             if (!u->readable) {
-                deadline_set(&u->timer, u->w->site->read_timeout_ms);
-                return;
+                if (looked) {
+                    deadline_set(&u->timer, u->w->site->read_timeout_ms);
+                    return;
+                }
+                looked = 1;
             }
             ssize_t n;
             do {
@@ -766,6 +800,7 @@ void proxy_upstream_readable(struct upstream *u)
             }
             if (n < 0) {
                 u->readable = 0;
+                looked = 1;
                 continue;
             }
             u->readable = n == UPSTREAM_RBUF_SIZE;

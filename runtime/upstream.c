@@ -36,9 +36,29 @@ static int slot_take(struct shared *sh)
     return 0;
 }
 
-/* A slot is free again: let a thread with queued requests use it. The own
- * thread is served through its wake event too, so this never re-enters the
- * request code that called it. */
+/* The thread whose first queued request has waited longest, or NULL. */
+static struct worker *oldest_waiter(struct shared *sh)
+{
+    struct worker *best = NULL;
+    uint64_t best_ms = UINT64_MAX;
+
+    for (unsigned i = 0; i < sh->n_workers; i++) {
+        struct worker *t = &sh->workers[i];
+        uint64_t ms = atomic_load_explicit(&t->queue_head_ms, memory_order_relaxed);
+        if (ms != 0 && ms < best_ms &&
+            atomic_load_explicit(&t->n_queued, memory_order_relaxed) > 0) {
+            best = t;
+            best_ms = ms;
+        }
+    }
+    return best;
+}
+
+/* A slot is free again: let the thread whose queued request has waited
+ * longest use it (first come, first served across threads; a thread that
+ * always has requests of its own queued must not starve the others). The
+ * own thread is served through its wake event too, so this never re-enters
+ * the request code that called it. */
 static void slot_give(struct worker *w)
 {
     struct shared *sh = w->sh;
@@ -46,15 +66,29 @@ static void slot_give(struct worker *w)
     atomic_fetch_sub(&sh->up_open, 1);
     if (atomic_load(&sh->up_waiting) == 0)
         return;
+    struct worker *t = oldest_waiter(sh);
+    if (t != NULL) {
+        worker_wake(t, WAKE_SLOT);
+        return;
+    }
     unsigned n = sh->n_workers;
     unsigned start = atomic_fetch_add(&sh->wake_rr, 1);
     for (unsigned i = 0; i < n; i++) {
-        struct worker *t = &sh->workers[(start + i) % n];
+        t = &sh->workers[(start + i) % n];
         if (atomic_load_explicit(&t->n_queued, memory_order_relaxed) > 0) {
             worker_wake(t, WAKE_SLOT);
             return;
         }
     }
+}
+
+/* Publish when this thread's first queued request started. */
+static void queue_head_publish(struct worker *w)
+{
+    struct conn *head = TAILQ_FIRST(&w->waiters);
+    uint64_t ms = head == NULL ? 0 : head->started_ms;
+    atomic_store_explicit(&w->queue_head_ms, ms == 0 && head != NULL ? 1 : ms,
+                          memory_order_relaxed);
 }
 
 /* This thread waits while others hold idle connections: ask one of them to
@@ -233,6 +267,14 @@ static void up_dial_new(struct worker *w, struct conn *c)
     up_dial(w, c, u);
 }
 
+int upstream_peer_open(struct upstream *u)
+{
+    uint8_t b;
+    ssize_t n = recv(u->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 void upstream_redial(struct upstream *u)
 {
     struct conn *c = u->client;
@@ -246,17 +288,80 @@ void upstream_redial(struct upstream *u)
 
 /* ---- acquiring and releasing --------------------------------------------- */
 
-static struct upstream *idle_pop(struct worker *w)
+static void idle_take(struct upstream *u)
 {
-    struct upstream *u = TAILQ_FIRST(&w->idle);
-    if (u == NULL)
-        return NULL;
     idle_remove(u);
     deadline_clear(&u->timer);
     u->state = UP_ACTIVE;
     u->reused = 1;
     u->w->stats.up_reused++;
-    return u;
+}
+
+/*
+ * A pooled connection for a request: the most recently used one, except
+ * that a request which must not be sent twice (POST, PATCH) only takes one
+ * that has been idle for UPSTREAM_SETTLE_MS. php-fpm writes END_REQUEST
+ * before it finishes the request's shutdown, and a worker that reached
+ * pm.max_requests closes the connection only after that: a request sent in
+ * that window is lost with a clean close, indistinguishable from a crash
+ * after the script ran, so it could not be retried. A connection idle for
+ * the settle time has shown its close already (the idle watch drops it).
+ */
+static struct upstream *idle_pick(struct worker *w, int idempotent)
+{
+    struct upstream *u = TAILQ_FIRST(&w->idle);
+
+    if (idempotent || u == NULL)
+        return u;
+    uint64_t now = worker_now_ms(w);
+    for (; u != NULL; u = TAILQ_NEXT(u, link))
+        if (now - u->idle_since_ms >= UPSTREAM_SETTLE_MS)
+            return u;
+    return NULL;
+}
+
+/* Swap u (pooled, too fresh for c's request) for a new connection on the
+ * same slot. */
+static void swap_for_new(struct conn *c, struct upstream *u)
+{
+    if (u->state == UP_IDLE)
+        idle_remove(u);
+    u->state = UP_ACTIVE;
+    u->client = c;
+    upstream_redial(u);
+}
+
+enum found { FOUND_NONE, FOUND_POOLED, FOUND_SLOT, FOUND_SWAP };
+
+/* What c can have now: a pooled connection, a new one on a free slot (the
+ * slot is then taken), or a new one in place of a pooled one too fresh for
+ * c's request. */
+static enum found find_connection(struct worker *w, const struct conn *c, struct upstream **u)
+{
+    if ((*u = idle_pick(w, c->idempotent)) != NULL)
+        return FOUND_POOLED;
+    if (slot_take(w->sh))
+        return FOUND_SLOT;
+    *u = TAILQ_FIRST(&w->idle);
+    return *u != NULL ? FOUND_SWAP : FOUND_NONE;
+}
+
+static void hand_over(struct worker *w, struct conn *c, enum found how, struct upstream *u)
+{
+    switch (how) {
+    case FOUND_POOLED:
+        idle_take(u);
+        conn_upstream_ready(c, u);
+        break;
+    case FOUND_SLOT:
+        up_dial_new(w, c);
+        break;
+    case FOUND_SWAP:
+        swap_for_new(c, u);
+        break;
+    case FOUND_NONE:
+        break;
+    }
 }
 
 static void enqueue(struct worker *w, struct conn *c)
@@ -264,6 +369,8 @@ static void enqueue(struct worker *w, struct conn *c)
     c->state = CONN_QUEUED;
     TAILQ_INSERT_TAIL(&w->waiters, c, wait_link);
     w->n_waiters++;
+    if (w->n_waiters == 1)
+        queue_head_publish(w);
     atomic_store_explicit(&w->n_queued, w->n_waiters, memory_order_relaxed);
     atomic_fetch_add(&w->sh->up_waiting, 1);
     deadline_set(&c->timer, w->site->upstream_queue_timeout_ms);
@@ -278,6 +385,7 @@ void upstream_dequeue(struct conn *c)
         return;
     TAILQ_REMOVE(&w->waiters, c, wait_link);
     w->n_waiters--;
+    queue_head_publish(w);
     atomic_store_explicit(&w->n_queued, w->n_waiters, memory_order_relaxed);
     atomic_fetch_sub(&w->sh->up_waiting, 1);
     deadline_clear(&c->timer);
@@ -287,18 +395,14 @@ void upstream_dequeue(struct conn *c)
 void upstream_acquire(struct conn *c)
 {
     struct worker *w = c->w;
+
     struct upstream *u;
+    enum found how;
 
     /* Requests already waiting go first. */
-    if (w->n_waiters == 0) {
-        if ((u = idle_pop(w)) != NULL) {
-            conn_upstream_ready(c, u);
-            return;
-        }
-        if (slot_take(w->sh)) {
-            up_dial_new(w, c);
-            return;
-        }
+    if (w->n_waiters == 0 && (how = find_connection(w, c, &u)) != FOUND_NONE) {
+        hand_over(w, c, how, u);
+        return;
     }
     enqueue(w, c);
 }
@@ -308,16 +412,14 @@ void upstream_serve_waiters(struct worker *w)
     struct conn *c;
 
     while ((c = TAILQ_FIRST(&w->waiters)) != NULL) {
-        struct upstream *u = idle_pop(w);
-        if (u == NULL && !slot_take(w->sh)) {
+        struct upstream *u;
+        enum found how = find_connection(w, c, &u);
+        if (how == FOUND_NONE) {
             ask_to_shed(w);
             return;
         }
         upstream_dequeue(c);
-        if (u != NULL)
-            conn_upstream_ready(c, u);
-        else
-            up_dial_new(w, c);
+        hand_over(w, c, how, u);
     }
 }
 
@@ -334,9 +436,28 @@ void upstream_release(struct upstream *u, int clean)
         return;
     }
     u->served++;
-    /* A request of this thread is waiting: it gets the connection. */
+    /* A request of this thread is waiting: it gets the connection, unless a
+     * request of another thread has waited clearly longer (by 1/16 of
+     * upstream_queue_timeout). Then the connection is closed and its slot
+     * goes to that thread (slot_give): connections belong to one thread's
+     * event loop, and a thread that always has requests of its own queued
+     * would otherwise keep every slot while the others' requests reach
+     * their deadline. The margin keeps connections from being closed and
+     * dialled again while the threads' queues are merely even. */
     if ((next = TAILQ_FIRST(&w->waiters)) != NULL) {
+        struct worker *oldest = oldest_waiter(sh);
+        uint64_t margin = w->site->upstream_queue_timeout_ms / 16;
+        if (oldest != NULL && oldest != w &&
+            atomic_load_explicit(&oldest->queue_head_ms, memory_order_relaxed) + margin <
+                next->started_ms) {
+            upstream_close(u);
+            return;
+        }
         upstream_dequeue(next);
+        if (!next->idempotent) {
+            swap_for_new(next, u); /* too fresh for it: see idle_pick */
+            return;
+        }
         u->reused = 1;
         w->stats.up_reused++;
         conn_upstream_ready(next, u);

@@ -38,6 +38,9 @@ enum upstream_state {
 
 #define UPSTREAM_RBUF_SIZE (64 * 1024)
 #define UPSTREAM_STDIN_HDRS 16
+/* A request that must not be sent twice reuses only a connection idle this
+ * long (see idle_pick in upstream.c). */
+#define UPSTREAM_SETTLE_MS 10
 
 struct upstream {
     struct worker *w;
@@ -85,6 +88,14 @@ void upstream_close(struct upstream *u);
 /* Close u's socket and dial again, keeping its slot: the retry of a request
  * whose pooled connection turned out to be dead. */
 void upstream_redial(struct upstream *u);
+
+/* 1 when nothing is waiting in u's socket: php-fpm has not closed it (nor
+ * sent anything) since its last request. One MSG_PEEK; for a pooled
+ * connection about to carry a request that must not be sent twice, whose
+ * closing may be in the socket before its event is handled (a php-fpm
+ * worker recycled by pm.max_requests closes right after its last
+ * END_REQUEST). */
+int upstream_peer_open(struct upstream *u);
 
 /* A queued request gave up (timeout or client gone). */
 void upstream_dequeue(struct conn *c);

@@ -84,8 +84,14 @@ static void refuse_overload(struct worker *w, int fd)
         {w->date.line, HTTP_DATE_LINE_LEN},
         {(void *)body, sizeof body - 1},
     };
+    /* Read what the client sent first: closing a socket with unread bytes
+     * sends a reset, which can destroy the 503 before the client reads it. */
+    char sink[4096];
+    for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+        ;
     ssize_t n = writev(fd, iov, 3);
     (void)n;
+    shutdown(fd, SHUT_WR);
     close(fd);
 }
 

@@ -97,6 +97,9 @@ struct worker {
     /* Copies of n_waiters and n_idle that other threads may read. */
     _Atomic uint32_t n_queued;
     _Atomic uint32_t n_idle_shared;
+    /* started_ms of the request at the head of `waiters` (0 = none), so a
+     * thread handing out a connection can see who has waited longest. */
+    _Atomic uint64_t queue_head_ms;
     uint32_t n_up;                /* upstream connections of this thread */
 
     struct conn_list free_conns;  /* recycled objects */
