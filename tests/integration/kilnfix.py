@@ -99,6 +99,10 @@ class PhpFpm:
     def kill(self):
         """Kill the master and every worker at once (a crash)."""
         if self.proc and self.proc.poll() is None:
+            # Stop the master first: a master that sees its workers die
+            # forks new ones, which would outlive it as orphans still
+            # serving on the old socket.
+            self.proc.send_signal(signal.SIGSTOP)
             subprocess.run(["pkill", "-KILL", "-P", str(self.proc.pid)], check=False)
             self.proc.kill()
             self.proc.wait()
@@ -169,6 +173,27 @@ class Kiln:
         except FileNotFoundError:
             return ""
 
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def stats(self):
+        """The counters kiln logs when it stops ("stopped: N requests, M
+        upstream connections opened, K retried"), as a dict; None before."""
+        m = None
+        for m in re.finditer(r"stopped: (\d+) requests, (\d+) upstream connections opened, "
+                             r"(\d+) retried", self.log_text()):
+            pass
+        if m is None:
+            return None
+        return {"requests": int(m.group(1)), "up_connects": int(m.group(2)),
+                "retried": int(m.group(3))}
+
+    def sanitizer_problems(self):
+        """Lines of the log that a sanitizer wrote (empty when clean)."""
+        bad = ("AddressSanitizer", "LeakSanitizer", "runtime error", "ThreadSanitizer")
+        return [line for line in self.log_text().splitlines() if any(b in line for b in bad)]
+
     def rss_kib(self):
         text = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(re.search(r"VmRSS:\s+(\d+)", text).group(1))
@@ -187,11 +212,24 @@ def prepare_state(name: str, www: Path = HERE / "www") -> Path:
         shutil.rmtree(state)
     state.mkdir(parents=True)
     shutil.copytree(www, state / "www")
-    for root, dirs, files in os.walk(STATE_ROOT):
+    # Readable by php-fpm's workers (nobody when run as root). Only this
+    # site's tree: other sites' tests may be running, with directories of
+    # their own modes (a writable marks/ directory, see make_marks_dir).
+    os.chmod(STATE_ROOT, 0o755)
+    for root, dirs, files in os.walk(state):
         os.chmod(root, 0o755)
         for f in files:
             os.chmod(os.path.join(root, f), 0o644)
     return state
+
+
+def make_marks_dir(state: Path) -> Path:
+    """state/marks, writable by php-fpm's workers: scripts leave files there
+    (www_core/mark.php) so a test can tell whether a request reached PHP."""
+    marks = state / "marks"
+    marks.mkdir(exist_ok=True)
+    os.chmod(marks, 0o1777)
+    return marks
 
 
 # ---- raw HTTP ---------------------------------------------------------------
@@ -307,6 +345,22 @@ class RawClient:
             return True
         except TimeoutError:
             return False
+
+    def read_rest(self, wait=2.0):
+        """Every byte the peer still sends until it closes (or `wait` seconds
+        of silence: then None, the connection is still open)."""
+        self.sock.settimeout(wait)
+        data, self.buf = self.buf, b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return data
+                data += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return data
+        except TimeoutError:
+            return None
 
 
 def request(host, port, raw: bytes, timeout=10.0, head_request=False):
