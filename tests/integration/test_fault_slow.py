@@ -1,0 +1,67 @@
+# kiln-sites: fault_slow
+"""Slow clients against a fast upstream (sites/fault_slow.json: read_timeout
+1s, write_timeout 5s): a client that takes longer than read_timeout to
+take a response kiln already has in full is still served whole, since
+read_timeout is the upstream's deadline, and the client's is
+write_timeout."""
+import socket
+import time
+
+import pytest
+
+from conftest import stop_site
+from faultfix import LimitedKiln, Peer, assert_back_to_baseline, fetch, get, pattern, \
+    read_fetched, wait_site_free
+from kilnfix import HERE, prepare_state
+
+SITE = "fault_slow"
+
+
+@pytest.fixture(scope="module")
+def env():
+    wait_site_free(SITE)
+    state = prepare_state(SITE, HERE / "www_fault")
+    kiln = LimitedKiln(SITE)
+    peer = Peer(state, kiln.config["address"]).start()
+    kiln.start()
+    try:
+        for _ in range(2):
+            assert fetch(kiln.host, kiln.port, get("/p.php?mode=oneshot&n=60000")).status == 200
+        yield kiln, peer, kiln.usage()
+    finally:
+        stop_site(kiln, peer)
+
+
+def slow_client(kiln, path, pause):
+    """Connect with a tiny receive buffer, send, wait `pause` s, then read."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    s.settimeout(10)
+    s.connect((kiln.host, kiln.port))
+    try:
+        s.sendall(get(path))
+        time.sleep(pause)
+        return read_fetched(s, timeout=10)
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("delay_ms", [0, 300])
+def test_slow_client_gets_a_response_kiln_holds_in_full(env, delay_ms):
+    """The whole response (60000 bytes and END_REQUEST) arrives in one read;
+    the client reads nothing for 1.6s (over read_timeout, under
+    write_timeout), then everything."""
+    kiln, peer, base = env
+    f = slow_client(kiln, f"/p.php?mode=oneshot&n=60000&ms={delay_ms}", 1.6)
+    assert f.status == 200 and f.complete and f.body == pattern(60000), f
+    assert "read_timeout" not in kiln.log_text(), kiln.log_text()[-2000:]
+    assert_back_to_baseline(kiln, base, max_upstream=2)
+
+
+def test_slow_client_of_a_streamed_response(env):
+    """3 MiB in 64 KiB records while the client pauses 1.6s first."""
+    kiln, peer, base = env
+    n = 3 << 20
+    f = slow_client(kiln, f"/p.php?mode=big&n={n}", 1.6)
+    assert f.status == 200 and f.complete and f.body == pattern(n), f
+    assert_back_to_baseline(kiln, base, max_upstream=2)
