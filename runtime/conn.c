@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "log.h"
 #include "script.h"
 #include "upstream.h"
@@ -306,7 +307,8 @@ static enum fill_result conn_fill(struct conn *c)
 
 static const char *connection_line(struct conn *c)
 {
-    if (c->close_after || atomic_load_explicit(&c->w->sh->stopping, memory_order_relaxed)) {
+    if (c->close_after || atomic_load_explicit(&c->w->sh->stopping, memory_order_relaxed) ||
+        atomic_load_explicit(&c->w->sh->drain_mode, memory_order_relaxed)) {
         c->close_after = 1;
         return "Connection: close\r\n\r\n";
     }
@@ -344,42 +346,33 @@ void conn_error(struct conn *c, unsigned status, int keep)
     if (c->state == CONN_QUEUED)
         upstream_dequeue(c);
     outq_init(&c->out);
-    outq_push(&c->out, e->head.ptr, e->head.len);
-    outq_push(&c->out, c->w->date.line, HTTP_DATE_LINE_LEN);
-    const char *cl = connection_line(c);
-    outq_push(&c->out, cl, strlen(cl));
-    if (!c->head_only)
-        outq_push(&c->out, e->body.ptr, e->body.len);
-    conn_send_local(c);
+    if (c->px.probe) {
+        /* php-fpm did not answer the readiness probe: not ready. */
+        health_probe_answer(c, 0);
+        conn_send_local(c);
+        return;
+    }
+    conn_respond(c, e->head.ptr, e->head.len, e->body.ptr, e->body.len);
 }
 
-static void conn_static(struct conn *c, const struct kiln_static_response *r)
+
+void conn_queue_local(struct conn *c, const char *head, size_t head_len, const char *body,
+                      size_t body_len)
 {
     if (body_pending(c))
         c->close_after = 1;
-    outq_push(&c->out, r->head.ptr, r->head.len);
+    outq_push(&c->out, head, head_len);
     outq_push(&c->out, c->w->date.line, HTTP_DATE_LINE_LEN);
     const char *cl = connection_line(c);
     outq_push(&c->out, cl, strlen(cl));
     if (!c->head_only)
-        outq_push(&c->out, r->body.ptr, r->body.len);
-    conn_send_local(c);
+        outq_push(&c->out, body, body_len);
 }
 
-static void conn_healthz(struct conn *c)
+void conn_respond(struct conn *c, const char *head, size_t head_len, const char *body,
+                  size_t body_len)
 {
-    static const char head[] = "HTTP/1.1 200 OK\r\n"
-                               "Content-Type: text/plain; charset=utf-8\r\n"
-                               "Content-Length: 3\r\n"
-                               "Cache-Control: no-store\r\n";
-    if (body_pending(c))
-        c->close_after = 1;
-    outq_push(&c->out, head, sizeof head - 1);
-    outq_push(&c->out, c->w->date.line, HTTP_DATE_LINE_LEN);
-    const char *cl = connection_line(c);
-    outq_push(&c->out, cl, strlen(cl));
-    if (!c->head_only)
-        outq_push(&c->out, "ok\n", 3);
+    conn_queue_local(c, head, head_len, body, body_len);
     conn_send_local(c);
 }
 
@@ -401,6 +394,16 @@ static void conn_to_upstream(struct conn *c, uint32_t consumed)
     c->state = CONN_QUEUED;
     conn_timer_off(c);
     upstream_acquire(c);
+}
+
+void conn_forward(struct conn *c)
+{
+    /* A body sent to a health endpoint is not read: close after. */
+    if (body_pending(c))
+        c->close_after = 1;
+    c->body_len = 0;
+    c->body_left = 0;
+    conn_to_upstream(c, c->req.head_len);
 }
 
 /*
@@ -517,13 +520,12 @@ static void conn_dispatch(struct conn *c)
         conn_error(c, 400, 1);
         return;
     }
-    if (len == 8 && memcmp(canon, "/healthz", 8) == 0) {
-        conn_healthz(c);
+    if (health_route(c, canon, (size_t)len))
         return;
-    }
     const struct kiln_location *loc = site->location_lookup(canon, (size_t)len);
     if (loc != NULL && loc->kind == KILN_LOC_RETURN) {
-        conn_static(c, &site->returns[loc->index]);
+        const struct kiln_static_response *ret = &site->returns[loc->index];
+        conn_respond(c, ret->head.ptr, ret->head.len, ret->body.ptr, ret->body.len);
         return;
     }
     if (loc != NULL && loc->kind == KILN_LOC_UPSTREAM) {

@@ -96,6 +96,20 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
  * connection closes afterwards unless `keep` and the request is fully read. */
 void conn_error(struct conn *c, unsigned status, int keep);
 
+/* Queue a response kiln made itself: `head` (status line and headers but
+ * Date and Connection), then `body` (left out for HEAD). */
+void conn_queue_local(struct conn *c, const char *head, size_t head_len, const char *body,
+                      size_t body_len);
+
+/* Queue a response kiln made itself and send it; the request ends when it
+ * is written. */
+void conn_respond(struct conn *c, const char *head, size_t head_len, const char *body,
+                  size_t body_len);
+
+/* Send the request to php-fpm with c->script as its script (used by the
+ * readiness probe). */
+void conn_forward(struct conn *c);
+
 /* The proxy finished the response (all of it is in c->out or written). */
 void conn_request_done(struct conn *c);
 

@@ -18,6 +18,7 @@
 #include "cgi_response.h"
 #include "conn.h"
 #include "fcgi_codec.h"
+#include "health.h"
 #include "http_parse.h"
 #include "log.h"
 #include "upstream.h"
@@ -138,14 +139,14 @@ static int up_flush(struct conn *c, struct upstream *u)
     if (r == 1) {
         u->want_write = 0;
         if (u->stdin_done)
-            deadline_set(&u->timer, u->w->site->read_timeout_ms);
+            deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->read_timeout_ms));
         else
             deadline_clear(&u->timer);
         return 1;
     }
     if (r == 0) {
         u->want_write = 1;
-        deadline_set(&u->timer, u->w->site->write_timeout_ms);
+        deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->write_timeout_ms));
         return 0;
     }
     int err = errno;
@@ -546,7 +547,8 @@ static int build_head(struct conn *c, long long all_body)
         px->framing = FRAME_CLOSE, c->close_after = 1;
     else
         px->framing = FRAME_CHUNKED;
-    if (atomic_load_explicit(&c->w->sh->stopping, memory_order_relaxed) || c->w->draining)
+    if (atomic_load_explicit(&c->w->sh->stopping, memory_order_relaxed) || c->w->draining ||
+        atomic_load_explicit(&c->w->sh->drain_mode, memory_order_relaxed))
         c->close_after = 1;
 
     char *head = arena_alloc(&c->arena, size);
@@ -724,6 +726,12 @@ static int process_batch(struct conn *c, struct upstream *u)
         }
         return 0;
     }
+    if (px->probe) {
+        /* The readiness probe: judge the status, drop the body. */
+        if (u->ended)
+            health_probe_answer(c, px->cgi.status >= 200 && px->cgi.status < 300);
+        return 0;
+    }
     if (!px->head_done &&
         build_head(c, u->ended && u->roff == u->rlen ? (long long)sp.bytes : -1) != 0) {
         proxy_fail(c, u, FAIL_PROTOCOL, px->fail_why);
@@ -782,7 +790,7 @@ void proxy_upstream_readable(struct upstream *u)
              * when the response is complete (END_REQUEST ends the loop). */
             if (!u->readable) {
                 if (looked) {
-                    deadline_set(&u->timer, u->w->site->read_timeout_ms);
+                    deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->read_timeout_ms));
                     return;
                 }
                 looked = 1;

@@ -185,6 +185,19 @@ void upstream_close(struct upstream *u)
     slot_give(w);
 }
 
+static uint32_t min_ms(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+
+uint32_t upstream_wait_ms(const struct upstream *u, uint32_t ms)
+{
+    const struct conn *c = u->client;
+    if (c != NULL && c->px.probe)
+        return min_ms(ms, u->w->site->readiness.timeout_ms);
+    return ms;
+}
+
 /* ---- dialing ------------------------------------------------------------- */
 
 /* Start connecting u. Returns 1 when connected at once (common for Unix
@@ -225,7 +238,7 @@ static int up_connect(struct upstream *u)
     w->stats.up_connects++;
     if (rc == 0)
         return 1;
-    deadline_set(&u->timer, w->site->dial_timeout_ms);
+    deadline_set(&u->timer, upstream_wait_ms(u, w->site->dial_timeout_ms));
     return 0;
 }
 
@@ -373,7 +386,9 @@ static void enqueue(struct worker *w, struct conn *c)
         queue_head_publish(w);
     atomic_store_explicit(&w->n_queued, w->n_waiters, memory_order_relaxed);
     atomic_fetch_add(&w->sh->up_waiting, 1);
-    deadline_set(&c->timer, w->site->upstream_queue_timeout_ms);
+    deadline_set(&c->timer, c->px.probe ? min_ms(w->site->upstream_queue_timeout_ms,
+                                                  w->site->readiness.timeout_ms)
+                                       : w->site->upstream_queue_timeout_ms);
     ask_to_shed(w);
 }
 

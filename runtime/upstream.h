@@ -112,6 +112,10 @@ void upstream_close_idle(struct worker *w);
 
 void upstream_free(struct upstream *u);
 
+/* The deadline for a wait on u of normally `ms`: a readiness probe waits
+ * at most readiness.timeout for anything. */
+uint32_t upstream_wait_ms(const struct upstream *u, uint32_t ms);
+
 /* Resolve site's upstream address into sh->addrs at start-up. */
 int upstream_resolve(struct shared *sh);
 

@@ -52,6 +52,8 @@ struct shared {
     _Atomic uint32_t up_idle;    /* of which idle in some pool */
     _Atomic uint32_t up_waiting; /* requests queued for an upstream slot */
     _Atomic int stopping;        /* SIGTERM/SIGINT received */
+    _Atomic int drain_mode;      /* /healthz/fail: readiness 503, close after
+                                  * every response */
     _Atomic unsigned wake_rr;    /* round robin for slot hand-off */
 };
 
