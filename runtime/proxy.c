@@ -138,6 +138,7 @@ static int up_flush(struct conn *c, struct upstream *u)
 
     if (r == 1) {
         u->want_write = 0;
+        u->stdin_hdrs_used = 0; /* the queued STDIN headers are written */
         if (u->stdin_done)
             deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->read_timeout_ms));
         else
@@ -158,7 +159,7 @@ static int up_flush(struct conn *c, struct upstream *u)
 /* Queue STDIN records for body bytes in the client's input buffer. */
 static void queue_body_from_input(struct conn *c, struct upstream *u)
 {
-    uint32_t i = 0;
+    uint32_t i = u->stdin_hdrs_used;
 
     while (c->body_left > 0 && c->in_end > c->in_start && outq_space(&u->out) >= 3 &&
            i < UPSTREAM_STDIN_HDRS) {
@@ -174,13 +175,14 @@ static void queue_body_from_input(struct conn *c, struct upstream *u)
         c->body_left -= len;
         u->body_sent += len;
     }
+    u->stdin_hdrs_used = i;
 }
 
 /* Queue STDIN records for a collected chunked body. File-held bytes come
  * through one stage buffer, so at most one such record per write. */
 static int queue_body_from_spool(struct conn *c, struct upstream *u)
 {
-    uint32_t i = 0;
+    uint32_t i = u->stdin_hdrs_used;
 
     while (u->body_sent < c->body_len && outq_space(&u->out) >= 3 && i < UPSTREAM_STDIN_HDRS) {
         const uint8_t *data;
@@ -198,14 +200,45 @@ static int queue_body_from_spool(struct conn *c, struct upstream *u)
         if (from_file)
             break;
     }
+    u->stdin_hdrs_used = i;
     c->body_left = c->body_len - u->body_sent;
     return 0;
 }
 
-/* Move the request body to the upstream as fast as both sides allow. */
+/* Queue what the upstream can have of the body now (and the empty STDIN
+ * record after the last byte). Returns -1 when the request failed. */
+static int queue_stdin(struct conn *c, struct upstream *u)
+{
+    if (u->stdin_done)
+        return 0;
+    if (c->spool.active) {
+        if (queue_body_from_spool(c, u) != 0) {
+            proxy_fail(c, u, FAIL_PROTOCOL, "request body spool unreadable");
+            return -1;
+        }
+    } else {
+        queue_body_from_input(c, u);
+    }
+    if (c->body_left == 0 && outq_space(&u->out) >= 1) {
+        outq_push(&u->out, empty_stdin, 8);
+        u->stdin_done = 1;
+        /* The body's read deadline ends with the body; from here the
+         * upstream's deadlines apply (and the client's write deadline,
+         * when a write to it is pending). */
+        if (!c->want_write)
+            deadline_clear(&c->timer);
+    }
+    return 0;
+}
+
+/* Move the request body to the upstream as fast as both sides allow. What
+ * is queued goes out in one write with whatever body is already here (the
+ * params and a small body in one go: php-fpm wakes once). */
 static void proxy_pump_body(struct conn *c, struct upstream *u)
 {
     for (;;) {
+        if (queue_stdin(c, u) != 0)
+            return;
         if (!outq_empty(&u->out)) {
             int r = up_flush(c, u);
             /* The upstream is not taking the body, so kiln stops reading
@@ -216,34 +249,15 @@ static void proxy_pump_body(struct conn *c, struct upstream *u)
                 deadline_clear(&c->timer);
             if (r != 1)
                 return;
+            continue;
         }
         if (u->stdin_done)
             return;
-        if (c->spool.active) {
-            if (queue_body_from_spool(c, u) != 0) {
-                proxy_fail(c, u, FAIL_PROTOCOL, "request body spool unreadable");
-                return;
-            }
-        } else {
-            queue_body_from_input(c, u);
-        }
-        if (c->body_left == 0 && outq_space(&u->out) >= 1) {
-            outq_push(&u->out, empty_stdin, 8);
-            u->stdin_done = 1;
-            /* The body's read deadline ends with the body; from here the
-             * upstream's deadlines apply (and the client's write deadline,
-             * when a write to it is pending). */
-            if (!c->want_write)
-                deadline_clear(&c->timer);
-        }
-        if (!outq_empty(&u->out))
-            continue;
-        /* Nothing queued: wait for the client to send more. Reading may
+        /* Nothing to send: wait for the client to send more. Reading may
          * overwrite bytes already sent, so the request is no longer
          * replayable after this. */
         c->px.replayable = 0;
-        int r = conn_read_body(c);
-        if (r <= 0)
+        if (conn_read_body(c) <= 0)
             return; /* wait for the read edge, or the client is gone */
     }
 }
@@ -257,6 +271,7 @@ void proxy_start(struct conn *c, struct upstream *u)
     u->client = c;
     c->state = CONN_PROXY;
     if (u->reused && !c->idempotent && !upstream_peer_open(u)) {
+        upstream_fpm_closed(c->w);
         /* A pooled connection php-fpm has already closed. An idempotent
          * request finds out by sending and is retried (proxy_fail); this
          * one would not be, so check first: nothing is sent yet, and a
@@ -265,6 +280,7 @@ void proxy_start(struct conn *c, struct upstream *u)
         return;
     }
     outq_init(&u->out);
+    u->stdin_hdrs_used = 0;
     u->stdin_done = c->body_len == 0;
     u->body_sent = 0;
     u->rlen = u->roff = 0;
@@ -863,6 +879,8 @@ static void proxy_fail(struct conn *c, struct upstream *u, enum fail_kind kind,
     struct worker *w = c->w;
     const char *addr = w->sh->addrs[u->addr_index].text;
 
+    if (u->reused && !u->got_bytes && (kind == FAIL_RESET || kind == FAIL_EOF))
+        upstream_fpm_closed(w);
     if (can_retry(c, u, kind)) {
         /* Routine when php-fpm recycles workers (pm.max_requests): not
          * logged, counted (reported at exit). */

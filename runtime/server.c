@@ -182,6 +182,7 @@ int kiln_serve(const struct kiln_site *site)
     sh.site = site;
     if (upstream_resolve(&sh) != 0)
         return 1;
+    upstream_careful_at_start(&sh);
     sh.n_workers = worker_count(site);
     sh.idle_per_worker = site->pool_max_idle / sh.n_workers;
     if (sh.idle_per_worker == 0)

@@ -185,6 +185,33 @@ void upstream_close(struct upstream *u)
     slot_give(w);
 }
 
+/* Careful for a minute after php-fpm last closed a connection on its own
+ * (with pm.max_requests it does so all the time, so that is "always"), and
+ * for the first seconds after start, before anything could be seen. */
+#define CAREFUL_AFTER_CLOSE_MS 60000
+#define CAREFUL_AT_START_MS 10000
+
+static int careful(struct worker *w)
+{
+    uint64_t until = atomic_load_explicit(&w->sh->careful_until, memory_order_relaxed);
+    return until == 0 || worker_now_ms(w) < until;
+}
+
+void upstream_fpm_closed(struct worker *w)
+{
+    uint64_t until = worker_now_ms(w) + CAREFUL_AFTER_CLOSE_MS;
+    uint64_t cur = atomic_load_explicit(&w->sh->careful_until, memory_order_relaxed);
+    /* Once a second at most: this runs on every recycled connection. */
+    while (until > cur + 1000 &&
+           !atomic_compare_exchange_weak(&w->sh->careful_until, &cur, until))
+        ;
+}
+
+void upstream_careful_at_start(struct shared *sh)
+{
+    atomic_store(&sh->careful_until, deadline_now_ms() + CAREFUL_AT_START_MS);
+}
+
 static uint32_t min_ms(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
@@ -319,12 +346,14 @@ static void idle_take(struct upstream *u)
  * that window is lost with a clean close, indistinguishable from a crash
  * after the script ran, so it could not be retried. A connection idle for
  * the settle time has shown its close already (the idle watch drops it).
+ * That costs a new connection per such request under load, so it applies
+ * only while php-fpm is seen recycling connections (careful()).
  */
 static struct upstream *idle_pick(struct worker *w, int idempotent)
 {
     struct upstream *u = TAILQ_FIRST(&w->idle);
 
-    if (idempotent || u == NULL)
+    if (idempotent || u == NULL || !careful(w))
         return u;
     uint64_t now = worker_now_ms(w);
     for (; u != NULL; u = TAILQ_NEXT(u, link))
@@ -335,6 +364,7 @@ static struct upstream *idle_pick(struct worker *w, int idempotent)
 
 /* Swap u (pooled, too fresh for c's request) for a new connection on the
  * same slot. */
+
 static void swap_for_new(struct conn *c, struct upstream *u)
 {
     if (u->state == UP_IDLE)
@@ -469,7 +499,7 @@ void upstream_release(struct upstream *u, int clean)
             return;
         }
         upstream_dequeue(next);
-        if (!next->idempotent) {
+        if (!next->idempotent && careful(w)) {
             swap_for_new(next, u); /* too fresh for it: see idle_pick */
             return;
         }
@@ -538,6 +568,7 @@ static void up_idle_readable(struct upstream *u)
         u->readable = 0;
         return;
     }
+    upstream_fpm_closed(u->w);
     upstream_close(u);
 }
 

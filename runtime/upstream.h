@@ -63,6 +63,7 @@ struct upstream {
     uint8_t stdin_done;         /* the empty STDIN record is queued */
     uint64_t body_sent;         /* body bytes queued as STDIN */
     uint8_t stdin_hdr[UPSTREAM_STDIN_HDRS][8]; /* headers of queued STDIN records */
+    uint32_t stdin_hdrs_used;   /* of stdin_hdr, until the queue is written */
 
     /* Response side. */
     uint8_t *rbuf;              /* UPSTREAM_RBUF_SIZE bytes */
@@ -112,9 +113,17 @@ void upstream_close_idle(struct worker *w);
 
 void upstream_free(struct upstream *u);
 
+/* php-fpm closed a kept-alive connection on its own (a worker recycled by
+ * pm.max_requests, a restart). For a while after that, requests that must
+ * not be sent twice avoid connections that just finished a request. */
+void upstream_fpm_closed(struct worker *w);
+
 /* The deadline for a wait on u of normally `ms`: a readiness probe waits
  * at most readiness.timeout for anything. */
 uint32_t upstream_wait_ms(const struct upstream *u, uint32_t ms);
+
+/* Start careful (see upstream_fpm_closed). */
+void upstream_careful_at_start(struct shared *sh);
 
 /* Resolve site's upstream address into sh->addrs at start-up. */
 int upstream_resolve(struct shared *sh);

@@ -55,6 +55,8 @@ struct shared {
     _Atomic int drain_mode;      /* /healthz/fail: readiness 503, close after
                                   * every response */
     _Atomic unsigned wake_rr;    /* round robin for slot hand-off */
+    _Atomic uint64_t careful_until; /* ms: php-fpm recycles connections;
+                                     * see upstream_fpm_closed() */
 };
 
 /* Why a worker was woken (bits of worker.wake_bits). */
