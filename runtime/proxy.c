@@ -139,6 +139,7 @@ static int up_flush(struct conn *c, struct upstream *u)
     if (r == 1) {
         u->want_write = 0;
         u->stdin_hdrs_used = 0; /* the queued STDIN headers are written */
+        u->stage_queued = 0;
         if (u->stdin_done)
             deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->read_timeout_ms));
         else
@@ -179,12 +180,15 @@ static void queue_body_from_input(struct conn *c, struct upstream *u)
 }
 
 /* Queue STDIN records for a collected chunked body. File-held bytes come
- * through one stage buffer, so at most one such record per write. */
+ * through one stage buffer, so at most one such record may be queued until
+ * the queue is fully written: reading the next one would overwrite bytes
+ * still waiting for the socket. */
 static int queue_body_from_spool(struct conn *c, struct upstream *u)
 {
     uint32_t i = u->stdin_hdrs_used;
 
-    while (u->body_sent < c->body_len && outq_space(&u->out) >= 3 && i < UPSTREAM_STDIN_HDRS) {
+    while (u->body_sent < c->body_len && !u->stage_queued && outq_space(&u->out) >= 3 &&
+           i < UPSTREAM_STDIN_HDRS) {
         const uint8_t *data;
         long n = body_spool_get(&c->spool, u->body_sent, FCGI_MAX_CONTENT, &data);
         if (n <= 0) {
@@ -195,10 +199,8 @@ static int queue_body_from_spool(struct conn *c, struct upstream *u)
         outq_push(&u->out, u->stdin_hdr[i], 8);
         outq_push(&u->out, data, (size_t)n);
         i++;
-        int from_file = u->body_sent >= c->spool.mem_len;
+        u->stage_queued = u->body_sent >= c->spool.mem_len;
         u->body_sent += (uint64_t)n;
-        if (from_file)
-            break;
     }
     u->stdin_hdrs_used = i;
     c->body_left = c->body_len - u->body_sent;
@@ -281,6 +283,7 @@ void proxy_start(struct conn *c, struct upstream *u)
     }
     outq_init(&u->out);
     u->stdin_hdrs_used = 0;
+    u->stage_queued = 0;
     u->stdin_done = c->body_len == 0;
     u->body_sent = 0;
     u->rlen = u->roff = 0;

@@ -61,6 +61,8 @@ struct upstream {
     /* Request side. */
     struct outq out;
     uint8_t stdin_done;         /* the empty STDIN record is queued */
+    uint8_t stage_queued;       /* a queued record points into the spool's
+                                   stage buffer, until the queue is written */
     uint64_t body_sent;         /* body bytes queued as STDIN */
     uint8_t stdin_hdr[UPSTREAM_STDIN_HDRS][8]; /* headers of queued STDIN records */
     uint32_t stdin_hdrs_used;   /* of stdin_hdr, until the queue is written */

@@ -45,7 +45,9 @@
  *   after_end     a correct response with a STDOUT record after END_REQUEST
  *   stray         a correct response, then ms (100) later a stray byte
  *
- * Options: n (bytes), ms (milliseconds), ps, t; pre=N sends a valid head and
+ * Options: n (bytes), ms (milliseconds), ps, t; slow=MS sleeps MS
+ * milliseconds after each STDIN record, so kiln's writes of a large body
+ * meet a full socket; pre=N sends a valid head and
  * N body bytes first and waits gap (300) ms, so kiln has sent the client the
  * head before the fault; then=stay (default) keeps the connection open after
  * the fault (serving on if kiln sends another request: counted as
@@ -225,7 +227,7 @@ struct request {
     unsigned id;
     int keep_conn;
     char mode[32];
-    long n, ms, ps, t, pre, gap;
+    long n, ms, ps, t, pre, gap, slow;
     char then[8];
     uint64_t body_len;
     uint32_t fnv;
@@ -317,6 +319,7 @@ static void decide(struct request *rq, const uint8_t *params, size_t len)
     rq->t = opt_num(qs, qlen, "t", 42);
     rq->pre = opt_num(qs, qlen, "pre", -1);
     rq->gap = opt_num(qs, qlen, "gap", 300);
+    rq->slow = opt_num(qs, qlen, "slow", 0);
 }
 
 /*
@@ -381,6 +384,10 @@ static int read_request(struct peer_conn *pc, struct request *rq, uint8_t *param
         rq->body_len += clen;
         for (size_t i = 0; i < clen; i++)
             rq->fnv = (rq->fnv ^ content[i]) * 16777619u;
+        if (rq->slow > 0) {
+            struct timespec ts = {rq->slow / 1000, rq->slow % 1000 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
 }
 
