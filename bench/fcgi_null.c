@@ -25,7 +25,9 @@
  * its own epoll loop (EPOLLEXCLUSIVE on the listener). Non-blocking I/O,
  * edge-triggered, no allocation on the request path. SIGTERM/SIGINT stop all.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,22 +45,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum {
-    FCGI_BEGIN_REQUEST = 1,
-    FCGI_ABORT_REQUEST = 2,
-    FCGI_END_REQUEST = 3,
-    FCGI_PARAMS = 4,
-    FCGI_STDIN = 5,
-    FCGI_STDOUT = 6,
-    FCGI_STDERR = 7,
-    FCGI_DATA = 8,
-    FCGI_GET_VALUES = 9,
-    FCGI_GET_VALUES_RESULT = 10,
-    FCGI_UNKNOWN_TYPE = 11,
-};
-#define FCGI_RESPONDER 1
-#define FCGI_KEEP_CONN 1
-#define HDR 8
+/* The record types and header encoder are kiln's own codec (runtime/), so
+ * the benchmark backend and the proxy agree on the wire format by
+ * construction; fcgi_codec.c is compiled in. */
+#include "fcgi_codec.h"
+
+#define HDR FCGI_HEADER_LEN
 
 #define RBUF (2 * (HDR + 65535 + 255)) /* two maximal records */
 #define WBUF (1 << 20)                 /* largest response with -b, plus slack */
@@ -94,17 +86,6 @@ static void die(const char *what)
     exit(1);
 }
 
-static void put_header(uint8_t *p, int type, uint16_t id, uint16_t clen, uint8_t plen)
-{
-    p[0] = 1;
-    p[1] = (uint8_t)type;
-    p[2] = (uint8_t)(id >> 8);
-    p[3] = (uint8_t)id;
-    p[4] = (uint8_t)(clen >> 8);
-    p[5] = (uint8_t)clen;
-    p[6] = plen;
-    p[7] = 0;
-}
 
 /* Build STDOUT (split into <=65528-byte records) + empty STDOUT + END_REQUEST
  * for a body of `body_bytes` (0 = the small default). Request id 0; patched
@@ -147,17 +128,17 @@ static void build_response(size_t body_bytes)
         size_t n = plen - done > 65528 ? 65528 : plen - done;
         uint8_t pad = (uint8_t)((8 - n % 8) % 8);
         g_id_offsets[g_n_id_offsets++] = o + 2;
-        put_header(g_resp + o, FCGI_STDOUT, 0, (uint16_t)n, pad);
+        fcgi_header_encode(g_resp + o, FCGI_STDOUT, 0, (uint16_t)n, pad);
         memcpy(g_resp + o + HDR, payload + done, n);
         memset(g_resp + o + HDR + n, 0, pad);
         o += HDR + n + pad;
         done += n;
     }
     g_id_offsets[g_n_id_offsets++] = o + 2;
-    put_header(g_resp + o, FCGI_STDOUT, 0, 0, 0);
+    fcgi_header_encode(g_resp + o, FCGI_STDOUT, 0, 0, 0);
     o += HDR;
     g_id_offsets[g_n_id_offsets++] = o + 2;
-    put_header(g_resp + o, FCGI_END_REQUEST, 0, 8, 0);
+    fcgi_header_encode(g_resp + o, FCGI_END_REQUEST, 0, 8, 0);
     memset(g_resp + o + HDR, 0, 8); /* appStatus 0, FCGI_REQUEST_COMPLETE */
     o += HDR + 8;
     g_resp_len = o;
@@ -290,7 +271,7 @@ static int answer_get_values(struct conn *c)
     uint8_t out[HDR + sizeof(nv) + 8];
     size_t n = sizeof(nv) - 1;
     uint8_t pad = (uint8_t)((8 - n % 8) % 8);
-    put_header(out, FCGI_GET_VALUES_RESULT, 0, (uint16_t)n, pad);
+    fcgi_header_encode(out, FCGI_GET_VALUES_RESULT, 0, (uint16_t)n, pad);
     memcpy(out + HDR, nv, n);
     memset(out + HDR + n, 0, pad);
     return conn_send(c, out, HDR + n + pad);
@@ -349,7 +330,7 @@ static int conn_process(struct conn *c)
                 break; /* late abort for a finished request: ignore */
             {
                 uint8_t out[HDR + 8];
-                put_header(out, FCGI_END_REQUEST, id, 8, 0);
+                fcgi_header_encode(out, FCGI_END_REQUEST, id, 8, 0);
                 memset(out + HDR, 0, 8);
                 if (conn_send(c, out, sizeof(out)) < 0)
                     return -1;
@@ -367,7 +348,7 @@ static int conn_process(struct conn *c)
                 goto proto;
             {
                 uint8_t out[HDR + 8] = {0};
-                put_header(out, FCGI_UNKNOWN_TYPE, 0, 8, 0);
+                fcgi_header_encode(out, FCGI_UNKNOWN_TYPE, 0, 8, 0);
                 out[HDR] = h[1];
                 if (conn_send(c, out, sizeof(out)) < 0)
                     return -1;
