@@ -338,6 +338,39 @@ def which(name):
     return shutil.which(name) or "/usr/sbin/" + name
 
 
+def start_session(required):
+    """What run.py and profile.py both do first: check the tools, take the
+    run lock, clean up after a crashed run and build the helpers. Returns
+    (lock, procs, tools, ports)."""
+    require_tools(required)
+    lock = run_lock()
+    install_signal_handlers()
+    procs = Procs()
+    procs.cleanup_stale()
+    tools = build_tools()
+    kiln_port, _ = kiln_site()
+    os.makedirs(OUT, exist_ok=True)
+    return lock, procs, tools, dict(PORTS, kiln=kiln_port)
+
+
+def ready_targets(targets, ports):
+    """The targets that can run, and {target: why not} for kiln when its
+    build failed. Dies when a target's port is taken."""
+    targets, failed = list(targets), {}
+    if "kiln" in targets:
+        if os.environ.get("KILN_BUILD") == "failed":
+            failed["kiln"] = "building it failed (make site CONFIG=bench/bench.json); see the build output above"
+        elif not os.access(KILN_BIN, os.X_OK):
+            failed["kiln"] = "%s does not exist (make site CONFIG=bench/bench.json)" % os.path.relpath(KILN_BIN, REPO)
+        if failed:
+            targets.remove("kiln")
+    busy = [t for t in targets if port_in_use(ports[t])]
+    if busy:
+        die("ports already in use on 127.0.0.1: %s (another server? a previous run?)" % ", ".join(
+            "%s:%d" % (t, ports[t]) for t in busy))
+    return targets, failed
+
+
 # ----------------------------------------------------------------- kiln ----
 
 def kiln_site():

@@ -301,29 +301,12 @@ def render(cfg, results, failed, info):
 
 def main():
     cfg = settings()
-    B.require_tools(["nginx", "haproxy", "cc", "valgrind", "callgrind_control", "strace"])
-    lock = B.run_lock()
-    B.install_signal_handlers()
-    procs = B.Procs()
-    procs.cleanup_stale()
-    tools = B.build_tools()
-    kiln_port, _ = B.kiln_site()
-    ports = dict(B.PORTS, kiln=kiln_port)
-    os.makedirs(B.OUT, exist_ok=True)
-
-    failed, results = {}, {}
-    targets = list(cfg["targets"])
-    if "kiln" in targets:
-        if os.environ.get("KILN_BUILD") == "failed":
-            failed["kiln"] = "building it failed (make site CONFIG=bench/bench.json)"
-        elif not os.access(B.KILN_BIN, os.X_OK):
-            failed["kiln"] = "%s does not exist (make site CONFIG=bench/bench.json)" % B.KILN_BIN
-        if "kiln" in failed:
-            targets.remove("kiln")
-            B.log("*** kiln not ready: %s: profiling the others only" % failed["kiln"])
-    busy = [t for t in targets if B.port_in_use(ports[t])]
-    if busy:
-        B.die("ports already in use on 127.0.0.1: %s" % ", ".join("%s:%d" % (t, ports[t]) for t in busy))
+    lock, procs, tools, ports = B.start_session(
+        ["nginx", "haproxy", "cc", "valgrind", "callgrind_control", "strace"])
+    targets, failed = B.ready_targets(cfg["targets"], ports)
+    results = {}
+    if failed:
+        B.log("*** kiln not ready: %s: profiling the others only" % failed["kiln"])
     info = B.machine_info()
     interrupted = False
     try:

@@ -450,34 +450,11 @@ unset multiplot
 
 def main():
     cfg = settings()
-    B.require_tools(["wrk", "nginx", "haproxy", "cc"])
-    lock = B.run_lock()
-    B.install_signal_handlers()
-    procs = B.Procs()
-    procs.cleanup_stale()
-    tools = B.build_tools()
-    kiln_port, _ = B.kiln_site()
-    ports = dict(B.PORTS, kiln=kiln_port)
-    os.makedirs(B.OUT, exist_ok=True)
+    lock, procs, tools, ports = B.start_session(["wrk", "nginx", "haproxy", "cc"])
     rawdir = os.path.join(B.OUT, "raw")
     shutil.rmtree(rawdir, ignore_errors=True)
     os.makedirs(rawdir)
-
-    failed = {}
-    targets = list(cfg["targets"])
-    if "kiln" in targets:
-        why = None
-        if os.environ.get("KILN_BUILD") == "failed":
-            why = "building it failed (make site CONFIG=bench/bench.json); see the build output above"
-        elif not os.access(B.KILN_BIN, os.X_OK):
-            why = "%s does not exist (make site CONFIG=bench/bench.json)" % os.path.relpath(B.KILN_BIN, B.REPO)
-        if why:
-            failed["kiln"] = why
-            targets.remove("kiln")
-    busy = [t for t in targets if B.port_in_use(ports[t])]
-    if busy:
-        B.die("ports already in use on 127.0.0.1: %s (another server? a previous run?)" % ", ".join(
-            "%s:%d" % (t, ports[t]) for t in busy))
+    targets, failed = B.ready_targets(cfg["targets"], ports)
 
     info = B.machine_info()
     total_runs = len(cfg["scenarios"]) * len(targets) * cfg["rounds"]
