@@ -13,6 +13,7 @@
 #include "conn.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -407,11 +408,11 @@ void conn_forward(struct conn *c)
 }
 
 /*
- * Collect a chunked body. The head stays where it is, at in_start, because
- * the params (which need the body's length) are built from it once the body
- * is complete; raw chunked bytes land after it and are dropped as soon as
- * they are decoded, so the head never moves. Returns 1 when complete, 0
- * when more input is needed, -1 when the request was answered with an error.
+ * Collect a chunked body. The head stays in the input buffer, because the
+ * params (which need the body's length) are built from it once the body is
+ * complete; raw chunked bytes land after it and are dropped as soon as they
+ * are decoded. Returns 1 when complete, 0 when more input is needed, -1
+ * when the request was answered with an error.
  */
 static int conn_spool(struct conn *c)
 {
@@ -431,6 +432,25 @@ static int conn_spool(struct conn *c)
     return rc;
 }
 
+/*
+ * A fill moves the head when it ends at the end of the buffer (compacted to
+ * the front, or the buffer reallocated), and c->req points into it. Parse
+ * it again where it is now: same bytes, same result, valid pointers.
+ */
+static void conn_spool_rebase(struct conn *c, uint32_t start, uint32_t cap)
+{
+    const struct kiln_site *site = c->w->site;
+    struct http_limits lim = {site->max_request_line, site->max_header_size, site->max_headers};
+
+    if (c->in_start == start && c->in_cap == cap)
+        return;
+    http_parser_init(&c->parser);
+    c->req.headers = c->headers;
+    int rc = http_parse_request(&c->parser, c->in + c->in_start, c->req.head_len, &lim, &c->req);
+    (void)rc;
+    assert(rc == (int)c->req.head_len);
+}
+
 static void conn_spool_run(struct conn *c)
 {
     while (c->state == CONN_SPOOL) {
@@ -444,7 +464,9 @@ static void conn_spool_run(struct conn *c)
         }
         if (!c->readable)
             return;
+        uint32_t start = c->in_start, cap = c->in_cap;
         enum fill_result f = conn_fill(c);
+        conn_spool_rebase(c, start, cap);
         if (f == FILL_DATA) {
             conn_timer(c, c->w->site->read_timeout_ms);
         } else if (f != FILL_AGAIN) {

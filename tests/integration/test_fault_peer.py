@@ -22,7 +22,7 @@ import pytest
 
 from conftest import stop_site
 from faultfix import LimitedKiln, Peer, assert_back_to_baseline, fetch, get, pattern, \
-    read_fetched, wait_site_free
+    read_fetched, stream_of, wait_site_free
 from kilnfix import HERE, prepare_state
 
 SITE = "fault_peer"
@@ -401,4 +401,64 @@ def test_client_leaves_mid_upload(env, framing):
                              timeout=0.5 * TIMEOUT_S,
                              what="kiln closing the upstream of the upload")
         assert s1["requests"] == during["requests"]
+    at_baseline(kiln, peer, base)
+
+
+HELLO_OK = b"len=5 fnv=4f9f2cab"  # FNV-1a of b"hello"
+
+
+def chunked_post(query, size):
+    """A chunked POST head of exactly `size` bytes (padded with X-Pad) to
+    /p.php?QUERY; returns it and where its query starts."""
+    head = b"POST /p.php?" + query + b" HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-Pad: "
+    pad = size - len(head) - 4
+    assert pad > 0
+    return bytearray(head + b"p" * pad + b"\r\n\r\n"), head.index(b"?") + 1
+
+
+def test_chunked_head_that_fills_the_input_buffer(env):
+    """A chunked request whose head ends exactly at the end of kiln's input
+    buffer (8 KiB at first): reading the body grows the buffer, which moves
+    the head the params are built from at the end of the body. The request
+    must still reach the upstream as sent (once a use after free)."""
+    kiln, peer, base = env
+    head, _ = chunked_post(b"mode=ok", 8192)
+    s = socket.create_connection((kiln.host, kiln.port), timeout=5)
+    try:
+        s.sendall(bytes(head))
+        time.sleep(0.3)  # the head alone, the body later
+        s.sendall(b"5\r\nhello\r\n0\r\n\r\n")
+        f = read_fetched(s, timeout=5)
+    finally:
+        s.close()
+    assert f.status == 200 and HELLO_OK in f.body, f
+    at_baseline(kiln, peer, base)
+
+
+def test_pipelined_chunked_head_at_the_end_of_the_buffer(env):
+    """A GET, then a chunked POST whose head ends exactly at the end of the
+    input buffer, in one write; its body comes later. Reading the body moves
+    the POST's head to the front of the buffer. Its bytes at their old
+    offset then spell another query (mode=badstatus): a request built from
+    stale pointers would carry that one and get a 502."""
+    kiln, peer, base = env
+    first = b"GET /p.php?mode=ok HTTP/1.1\r\nHost: a\r\nX-R1: " + b"r" * 3000 + b"\r\n\r\n"
+    query = b"mode=ok&pad=xxxxxxxxxxxxxx"
+    second, q = chunked_post(query, 8192 - len(first))
+    stale = len(first) + q  # where the old query pointer lands after the move
+    trap = b"mode=badstatus&pad=xxxxxxx"
+    assert len(trap) == len(query) and stale + len(trap) < len(second) - 4
+    second[stale:stale + len(trap)] = trap
+    s = socket.create_connection((kiln.host, kiln.port), timeout=5)
+    try:
+        s.sendall(first + bytes(second))
+        stream = stream_of(s)
+        f1 = read_fetched(s, timeout=5, stream=stream)
+        time.sleep(0.3)  # kiln has the second head and waits for its body
+        s.sendall(b"5\r\nhello\r\n0\r\n\r\n")
+        f2 = read_fetched(s, timeout=5, stream=stream)
+    finally:
+        s.close()
+    assert f1.status == 200 and b"len=0 " in f1.body, f1
+    assert f2.status == 200 and HELLO_OK in f2.body, f2
     at_baseline(kiln, peer, base)
