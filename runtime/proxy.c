@@ -152,6 +152,17 @@ static int up_flush(struct conn *c, struct upstream *u)
         return 0;
     }
     int err = errno;
+    if ((err == EPIPE || err == ECONNRESET) && upstream_has_input(u)) {
+        /* The upstream answered without reading the whole body and hung
+         * up (unlike php-fpm, some FastCGI servers do): its answer is in
+         * the socket and decides how the request ends. */
+        u->want_write = 0;
+        u->body_refused = 1;
+        deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->read_timeout_ms));
+        if (!c->want_write)
+            deadline_clear(&c->timer); /* the client's body is not read now */
+        return -1;
+    }
     proxy_fail(c, u, (err == EPIPE || err == ECONNRESET) ? FAIL_RESET : FAIL_PROTOCOL,
                strerror(err));
     return -1;
@@ -238,6 +249,12 @@ static int queue_stdin(struct conn *c, struct upstream *u)
  * params and a small body in one go: php-fpm wakes once). */
 static void proxy_pump_body(struct conn *c, struct upstream *u)
 {
+    /* After END_REQUEST, or a hang-up after the answer began, the upstream
+     * wants no more of the body: sending more could only fail, and failing
+     * would cut a response that is complete. The connection is not pooled
+     * again (proxy_complete). */
+    if (u->ended || u->body_refused)
+        return;
     for (;;) {
         if (queue_stdin(c, u) != 0)
             return;
@@ -284,6 +301,7 @@ void proxy_start(struct conn *c, struct upstream *u)
     outq_init(&u->out);
     u->stdin_hdrs_used = 0;
     u->stage_queued = 0;
+    u->body_refused = 0;
     u->stdin_done = c->body_len == 0;
     u->body_sent = 0;
     u->rlen = u->roff = 0;

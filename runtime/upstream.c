@@ -315,6 +315,16 @@ int upstream_peer_open(struct upstream *u)
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+int upstream_has_input(struct upstream *u)
+{
+    uint8_t b;
+
+    if (recv(u->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+        return 0;
+    event_active(&u->rev, EV_READ, 0);
+    return 1;
+}
+
 void upstream_redial(struct upstream *u)
 {
     struct conn *c = u->client;

@@ -63,6 +63,8 @@ struct upstream {
     uint8_t stdin_done;         /* the empty STDIN record is queued */
     uint8_t stage_queued;       /* a queued record points into the spool's
                                    stage buffer, until the queue is written */
+    uint8_t body_refused;       /* the upstream hung up on the body with its
+                                   answer waiting: send no more, read that */
     uint64_t body_sent;         /* body bytes queued as STDIN */
     uint8_t stdin_hdr[UPSTREAM_STDIN_HDRS][8]; /* headers of queued STDIN records */
     uint32_t stdin_hdrs_used;   /* of stdin_hdr, until the queue is written */
@@ -99,6 +101,11 @@ void upstream_redial(struct upstream *u);
  * worker recycled by pm.max_requests closes right after its last
  * END_REQUEST). */
 int upstream_peer_open(struct upstream *u);
+
+/* 1 when u's socket holds bytes from the peer, to be read (one MSG_PEEK).
+ * If so, the read callback runs in the next loop iteration, whatever the
+ * edge-triggered events already said. */
+int upstream_has_input(struct upstream *u);
 
 /* A queued request gave up (timeout or client gone). */
 void upstream_dequeue(struct conn *c);

@@ -47,7 +47,8 @@
  *
  * Options: n (bytes), ms (milliseconds), ps, t; slow=MS sleeps MS
  * milliseconds after each STDIN record, so kiln's writes of a large body
- * meet a full socket; pre=N sends a valid head and
+ * meet a full socket; read=0 answers without reading STDIN (the STDIN
+ * records then end the connection, unread: kiln's next write fails); pre=N sends a valid head and
  * N body bytes first and waits gap (300) ms, so kiln has sent the client the
  * head before the fault; then=stay (default) keeps the connection open after
  * the fault (serving on if kiln sends another request: counted as
@@ -227,7 +228,7 @@ struct request {
     unsigned id;
     int keep_conn;
     char mode[32];
-    long n, ms, ps, t, pre, gap, slow;
+    long n, ms, ps, t, pre, gap, slow, read;
     char then[8];
     uint64_t body_len;
     uint32_t fnv;
@@ -320,6 +321,7 @@ static void decide(struct request *rq, const uint8_t *params, size_t len)
     rq->pre = opt_num(qs, qlen, "pre", -1);
     rq->gap = opt_num(qs, qlen, "gap", 300);
     rq->slow = opt_num(qs, qlen, "slow", 0);
+    rq->read = opt_num(qs, qlen, "read", 1);
 }
 
 /*
@@ -366,7 +368,7 @@ static int read_request(struct peer_conn *pc, struct request *rq, uint8_t *param
                 return -1;
             if (clen == 0) {
                 decide(rq, params, plen_total);
-                if (strcmp(rq->mode, "noread") == 0)
+                if (strcmp(rq->mode, "noread") == 0 || rq->read == 0)
                     return 1;
                 stage = 2;
                 continue;
