@@ -362,8 +362,15 @@ void conn_queue_local(struct conn *c, const char *head, size_t head_len, const c
 {
     if (body_pending(c))
         c->close_after = 1;
+    /* A copy: the worker rewrites its Date line every second, and a write
+     * that stops half-way would otherwise finish with the next second. */
+    char *date = arena_alloc(&c->arena, HTTP_DATE_LINE_LEN);
+    if (date == NULL)
+        date = c->w->date.line;
+    else
+        memcpy(date, c->w->date.line, HTTP_DATE_LINE_LEN);
     outq_push(&c->out, head, head_len);
-    outq_push(&c->out, c->w->date.line, HTTP_DATE_LINE_LEN);
+    outq_push(&c->out, date, HTTP_DATE_LINE_LEN);
     const char *cl = connection_line(c);
     outq_push(&c->out, cl, strlen(cl));
     if (!c->head_only)
