@@ -66,10 +66,29 @@ static size_t params_bound(const struct conn *c, const struct script_result *sr)
            2 * ((size_t)sr->canonical_len + s->index.len) + 1024;
 }
 
-/* Lay the params out as PARAMS records of at most 65535 bytes each, after a
- * BEGIN_REQUEST, followed by the empty PARAMS record (and the empty STDIN
- * one when there is no body). One record, the usual case, is built in place;
- * more are copied into a second block. */
+/* Bytes of the whole pairs from params[0..n) that fit in one record.
+ * php-fpm decodes each PARAMS record on its own, so a pair must never
+ * straddle two. Returns 0 when the first pair alone is too big for a
+ * record (php-fpm could never take it). */
+static size_t params_record_len(const uint8_t *params, size_t n)
+{
+    size_t len = 0;
+
+    while (len < n) {
+        const uint8_t *name, *value;
+        uint32_t nl, vl;
+        int k = fcgi_param_decode(params + len, n - len, &name, &nl, &value, &vl);
+        if (k <= 0 || len + (size_t)k > FCGI_MAX_CONTENT)
+            break;
+        len += (size_t)k;
+    }
+    return len;
+}
+
+/* Lay the params out as PARAMS records of at most 65535 bytes each, split
+ * between pairs, after a BEGIN_REQUEST, followed by the empty PARAMS record
+ * (and the empty STDIN one when there is no body). One record, the usual
+ * case, is built in place; more are copied into a second block. */
 static int lay_out_records(struct conn *c, uint8_t *buf, size_t n)
 {
     struct proxy_state *px = &c->px;
@@ -83,14 +102,21 @@ static int lay_out_records(struct conn *c, uint8_t *buf, size_t n)
         px->fcgi_prefix_len = (uint32_t)(24 + n + tail);
         return 0;
     }
-    size_t nrec = (n + FCGI_MAX_CONTENT - 1) / FCGI_MAX_CONTENT;
+    /* Records hold at least half of their room each: a pair that does not
+     * fit in what is left of one is bigger than half a record. */
+    size_t nrec = 2 * ((n + FCGI_MAX_CONTENT - 1) / FCGI_MAX_CONTENT) + 1;
     uint8_t *out = arena_alloc(&c->arena, 16 + 8 * nrec + n + tail);
     if (out == NULL)
         return -431;
     fcgi_begin_request_encode(out, REQUEST_ID, FCGI_RESPONDER, FCGI_KEEP_CONN);
     size_t o = 16;
     for (size_t done = 0; done < n;) {
-        size_t len = n - done < FCGI_MAX_CONTENT ? n - done : FCGI_MAX_CONTENT;
+        size_t len = params_record_len(buf + 24 + done, n - done);
+        if (len == 0) {
+            log_info("%s: a request header or path too long for FastCGI (over 64 KiB)",
+                     c->remote_addr);
+            return -431;
+        }
         fcgi_header_encode(out + o, FCGI_PARAMS, REQUEST_ID, (uint16_t)len, 0);
         memcpy(out + o + 8, buf + 24 + done, len);
         o += 8 + len;

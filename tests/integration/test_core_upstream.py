@@ -185,3 +185,28 @@ def test_dial_that_hangs_ends_at_dial_timeout(site):
     fpm.start()
     r, _ = get(kiln, b"/dump.php")
     assert r.status == 200
+
+
+def test_params_larger_than_one_fastcgi_record(site):
+    """A head whose params encode to more than 65535 bytes goes out in
+    several PARAMS records, each holding whole name-value pairs: php-fpm
+    decodes every record on its own and resets the connection on a pair cut
+    in two (that was a 502)."""
+    kiln, _ = site
+    host = b"a" * 22000  # twice in the params: HTTP_HOST and SERVER_NAME
+    path = b"/dump.php/" + b"b" * 6000  # four times: URI, PATH_INFO, ...
+    big = b"c" * 30000
+    r, _ = get(kiln, path, b"Host: " + host + b"\r\nX-Big: " + big + b"\r\n")
+    env = env_of(r)["server"]
+    assert env["HTTP_HOST"] == host.decode() and env["SERVER_NAME"] == host.decode()
+    assert env["HTTP_X_BIG"] == big.decode()
+    assert env["PATH_INFO"] == "/" + "b" * 6000
+
+
+def test_a_header_too_long_for_any_fastcgi_record_is_431(site):
+    """One name-value pair over 65535 bytes cannot be sent in a PARAMS
+    record at all: 431, and php-fpm never sees it."""
+    kiln, _ = site
+    r, _ = get(kiln, b"/dump.php", b"Cookie: k=" + b"v" * 70000 + b"\r\n")
+    assert r.status == 431, r
+    assert env_of(get(kiln, b"/dump.php")[0])["server"]["SCRIPT_NAME"] == "/dump.php"
