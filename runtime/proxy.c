@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cgi_params.h"
 #include "cgi_response.h"
@@ -470,10 +471,44 @@ static int name_is(const struct cgi_header *h, const char *lower, uint32_t len)
 }
 #define NAME_IS(h, lit) name_is((h), (lit), sizeof(lit) - 1)
 
+/* Does a comma-separated list name `name` (any case)? */
+static int list_names(const char *v, uint32_t len, const char *name, uint32_t name_len)
+{
+    const char *p = v, *end = v + len;
+
+    while (p < end) {
+        const char *e = memchr(p, ',', (size_t)(end - p)), *t;
+        if (e == NULL)
+            e = end;
+        for (t = e; p < t && (*p == ' ' || *p == '\t'); p++)
+            ;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if ((uint32_t)(t - p) == name_len && strncasecmp(p, name, name_len) == 0)
+            return 1;
+        if (e == end)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Is h named by any of the response's Connection lines (RFC 9110 7.6.1:
+ * every one of them counts)? */
+static int named_by_connection(const struct cgi_response *r, const struct cgi_header *h)
+{
+    for (uint32_t i = 0; i < r->n_headers; i++) {
+        const struct cgi_header *k = &r->headers[i];
+        if (NAME_IS(k, "connection") && list_names(k->value, k->value_len, h->name, h->name_len))
+            return 1;
+    }
+    return 0;
+}
+
 /* Headers the upstream may not set: hop-by-hop ones, the ones kiln frames
  * or owns, and those the site sets itself (response_headers replace). */
-static int header_dropped(const struct kiln_site *s, const struct cgi_header *h,
-                          const struct cgi_header *connection)
+static int header_dropped(const struct kiln_site *s, const struct cgi_response *r,
+                          const struct cgi_header *h, int has_connection)
 {
     switch (h->name_len) {
     case 2:
@@ -516,16 +551,7 @@ static int header_dropped(const struct kiln_site *s, const struct cgi_header *h,
     for (uint32_t i = 0; i < s->n_response_headers; i++)
         if (name_is(h, s->response_header_names[i].ptr, s->response_header_names[i].len))
             return 1;
-    if (connection != NULL && h->name_len < 64) {
-        char lower[64];
-        for (uint32_t i = 0; i < h->name_len; i++) {
-            char ch = h->name[i];
-            lower[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-        }
-        if (http_list_has_token(connection->value, connection->value_len, lower, h->name_len))
-            return 1;
-    }
-    return 0;
+    return has_connection && named_by_connection(r, h);
 }
 
 /* The upstream's Content-Length, when it sent exactly one valid value. */
@@ -632,7 +658,7 @@ static int build_head(struct conn *c, long long all_body)
     p = put(p, c->w->date.line, HTTP_DATE_LINE_LEN);
     for (uint32_t i = 0; i < r->n_headers; i++) {
         const struct cgi_header *h = &r->headers[i];
-        if (header_dropped(s, h, connection))
+        if (header_dropped(s, r, h, connection != NULL))
             continue;
         p = put(p, h->name, h->name_len);
         p = put(p, ": ", 2);

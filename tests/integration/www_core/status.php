@@ -25,6 +25,10 @@ case 'cookies':
 case 'hop':
     header('Connection: close, X-Secret');
     header('X-Secret: leaked');
+    // Every Connection line counts, and names of any length.
+    header('Connection: x-second, X-' . str_repeat('L', 70), false);
+    header('X-Second: leaked');
+    header('X-' . str_repeat('L', 70) . ': leaked');
     header('Keep-Alive: timeout=99');
     header('Transfer-Encoding: gzip');
     header('Upgrade: websocket');
