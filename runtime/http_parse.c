@@ -381,7 +381,8 @@ static int ipv6_valid(const uint8_t *s, size_t n)
 /*
  * Host syntax (RFC 9110 7.2, RFC 3986 3.2.2): uri-host [ ":" port ], where
  * uri-host is an IP-literal "[IPv6]" or a non-empty reg-name (which covers
- * IPv4 too). No userinfo ('@'), no '/', no whitespace. An empty value is
+ * IPv4 too). No userinfo ('@'), no '/', no whitespace, no "..": applications
+ * build file paths from SERVER_NAME (one config per site). An empty value is
  * valid; the caller decides where that is allowed.
  */
 static int host_valid(const uint8_t *s, size_t n)
@@ -397,7 +398,9 @@ static int host_valid(const uint8_t *s, size_t n)
         p = close + 1;
     } else {
         while (p < end) {
-            if (regname_char[*p]) {
+            if (*p == '.' && p > s && p[-1] == '.') {
+                return 0; /* "..": SERVER_NAME ends up in file paths */
+            } else if (regname_char[*p]) {
                 p++;
             } else if (*p == '%' && end - p >= 3 && is_hex(p[1]) && is_hex(p[2])) {
                 p += 3;
