@@ -42,6 +42,9 @@ pm = static
 pm.max_children = 4
 clear_env = yes
 catch_workers_output = yes
+; Only .php runs (the default also runs .phar: an uploaded one could be
+; reached as /uploads/x.phar/y.php).
+security.limit_extensions = .php
 CONF
 
 fpm_pid=""
@@ -52,7 +55,8 @@ stop() {
     [ -n "$fpm_pid" ] && kill -QUIT "$fpm_pid" 2>/dev/null && wait "$fpm_pid" 2>/dev/null
     echo "demo stopped"
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM   # Ctrl-C is how the demo ends: not a failure
+trap stop EXIT
 
 "$fpm" --nodaemonize --fpm-config "$state/php-fpm.conf" &
 fpm_pid=$!
