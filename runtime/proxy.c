@@ -161,7 +161,11 @@ int proxy_prepare(struct conn *c, const struct script_result *sr)
  * failed (handled). */
 static int up_flush(struct conn *c, struct upstream *u)
 {
+    size_t pending = u->out.bytes;
     int r = outq_write(&u->out, u->fd);
+
+    if (u->out.bytes < pending)
+        u->req_written = 1;
 
     if (r == 1) {
         u->want_write = 0;
@@ -329,6 +333,7 @@ void proxy_start(struct conn *c, struct upstream *u)
     u->stdin_hdrs_used = 0;
     u->stage_queued = 0;
     u->body_refused = 0;
+    u->req_written = 0;
     u->stdin_done = c->body_len == 0;
     u->body_sent = 0;
     u->rlen = u->roff = 0;
@@ -940,10 +945,12 @@ static int can_retry(const struct conn *c, const struct upstream *u, enum fail_k
 {
     if (!u->reused || u->got_bytes || c->px.retried || !c->px.replayable)
         return 0;
-    /* A reset means php-fpm never took the request; a clean close with no
-     * byte could also be a crash after it ran it, so only when repeating
-     * it is harmless. */
-    return kind == FAIL_RESET || (kind == FAIL_EOF && c->idempotent);
+    if (c->idempotent)
+        return kind == FAIL_RESET || kind == FAIL_EOF;
+    /* A request that must not run twice is sent again only when no byte of
+     * it ever left: a reset after some did could come from a worker that
+     * read it, ran it and died with the rest of the body unread. */
+    return kind == FAIL_RESET && !u->req_written;
 }
 
 static void proxy_fail(struct conn *c, struct upstream *u, enum fail_kind kind,

@@ -59,11 +59,8 @@ static struct worker *oldest_waiter(struct shared *sh)
  * always has requests of its own queued must not starve the others). The
  * own thread is served through its wake event too, so this never re-enters
  * the request code that called it. */
-static void slot_give(struct worker *w)
+static void wake_a_waiter(struct shared *sh)
 {
-    struct shared *sh = w->sh;
-
-    atomic_fetch_sub(&sh->up_open, 1);
     if (atomic_load(&sh->up_waiting) == 0)
         return;
     struct worker *t = oldest_waiter(sh);
@@ -80,6 +77,14 @@ static void slot_give(struct worker *w)
             return;
         }
     }
+}
+
+static void slot_give(struct worker *w)
+{
+    /* Free the slot, then look for waiters: enqueue() counts itself as
+     * waiting, then looks for a slot, so one of the two sees the other. */
+    atomic_fetch_sub(&w->sh->up_open, 1);
+    wake_a_waiter(w->sh);
 }
 
 /* Publish when this thread's first queued request started. */
@@ -300,6 +305,7 @@ static void up_dial_new(struct worker *w, struct conn *c)
     if (u == NULL) {
         log_err("out of memory for an upstream connection");
         slot_give(w);
+        c->state = CONN_PROXY; /* not in the queue: nothing to dequeue */
         conn_error(c, 502, 1);
         return;
     }
@@ -429,6 +435,11 @@ static void enqueue(struct worker *w, struct conn *c)
     deadline_set(&c->timer, c->px.probe ? min_ms(w->site->upstream_queue_timeout_ms,
                                                   w->site->readiness.timeout_ms)
                                        : w->site->upstream_queue_timeout_ms);
+    /* A slot freed, or a connection pooled, by another thread between our
+     * failed look and the count above saw no waiter: look again (through
+     * the wake event, not from here, which is inside the request code). */
+    if (atomic_load(&w->sh->up_open) < w->site->upstream_max_conns)
+        worker_wake(w, WAKE_SLOT);
     ask_to_shed(w);
 }
 
@@ -476,6 +487,10 @@ void upstream_serve_waiters(struct worker *w)
         upstream_dequeue(c);
         hand_over(w, c, how, u);
     }
+    /* Woken for a slot our waiters no longer need (they left, or one of our
+     * own connections served them): pass it on. */
+    if (atomic_load(&w->sh->up_open) < w->site->upstream_max_conns)
+        wake_a_waiter(w->sh);
 }
 
 void upstream_release(struct upstream *u, int clean)
@@ -530,6 +545,12 @@ void upstream_release(struct upstream *u, int clean)
     w->n_idle++;
     atomic_store_explicit(&w->n_idle_shared, w->n_idle, memory_order_relaxed);
     atomic_fetch_add(&sh->up_idle, 1);
+    /* Pooled, then look for waiters: enqueue() counts itself, then looks
+     * for idle connections (ask_to_shed), so one of the two sees the other. */
+    if (atomic_load(&sh->up_waiting) > 0) {
+        upstream_close(u); /* its slot goes to the waiter (slot_give) */
+        return;
+    }
     /* If php-fpm closed it while it was busy, the edge came already. */
     if (u->readable)
         up_idle_readable(u);

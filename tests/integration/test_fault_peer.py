@@ -462,3 +462,20 @@ def test_pipelined_chunked_head_at_the_end_of_the_buffer(env):
     assert f1.status == 200 and b"len=0 " in f1.body, f1
     assert f2.status == 200 and HELLO_OK in f2.body, f2
     at_baseline(kiln, peer, base)
+
+
+def test_post_that_ran_is_never_sent_twice(env):
+    """A worker reads a POST's params, runs it, and dies with the body
+    unread: kiln sees a reset on the pooled connection, as when php-fpm had
+    closed it before the request, but a byte of the request had left, so it
+    may have run. The client gets a 502; the upstream sees it once."""
+    kiln, peer, base = env
+    ok(kiln)  # leaves a pooled connection
+    time.sleep(0.1)  # idle long enough for a POST (UPSTREAM_SETTLE_MS)
+    before = peer.stats()
+    f = fetch(kiln.host, kiln.port,
+              b"POST /p.php?mode=stall&ms=200&read=0&then=close HTTP/1.1\r\nHost: a\r\n"
+              b"Content-Length: 10\r\n\r\n" + b"x" * 10)
+    assert f.status == 502, f
+    assert peer.stats()["requests"] == before["requests"] + 1
+    at_baseline(kiln, peer, base)
