@@ -109,24 +109,12 @@ static void put1(struct writer *w, const char *name, size_t name_len, const void
 
 static uint8_t lower(uint8_t c)
 {
-    /* Branch-free: same_name() calls it for every differing byte. */
-    return (uint8_t)(c | (((unsigned)c - 'A' < 26u) << 5));
-}
-
-/* ASCII case-insensitive equality of two byte strings. */
-static int same_name(const char *a, uint32_t a_len, const char *b, uint32_t b_len)
-{
-    if (a_len != b_len)
-        return 0;
-    for (uint32_t i = 0; i < a_len; i++)
-        if (a[i] != b[i] && lower((uint8_t)a[i]) != lower((uint8_t)b[i]))
-            return 0;
-    return 1;
+    return (unsigned)(c - 'A') < 26u ? (uint8_t)(c | 0x20) : c;
 }
 
 static int name_is(const struct http_header *h, const char *lower_lit, uint32_t len)
 {
-    return same_name(h->name, h->name_len, lower_lit, len);
+    return http_name_eq(h->name, h->name_len, lower_lit, len);
 }
 
 static int is_ows(char c)
@@ -443,7 +431,7 @@ struct header_scan {
 /*
  * Hash of a name that ignores ASCII case, eight bytes at a time. It folds
  * case by setting bit 5 of every byte, which also merges a few non-letters
- * ('^' and '~'): harmless, a hash match is always confirmed by same_name().
+ * ('^' and '~'): harmless, a hash match is always confirmed by http_name_eq().
  */
 static uint32_t name_hash(const char *name, uint32_t len)
 {
@@ -480,7 +468,7 @@ static uint32_t next_same(const struct header_scan *sc, const struct http_reques
     const struct http_header *h = &req->headers[i];
     for (uint32_t j = from; j < req->n_headers; j++) {
         const struct http_header *d = &req->headers[j];
-        if (sc->hash[j] == sc->hash[i] && same_name(h->name, h->name_len, d->name, d->name_len))
+        if (sc->hash[j] == sc->hash[i] && http_name_eq(h->name, h->name_len, d->name, d->name_len))
             return j;
     }
     return req->n_headers;
@@ -516,7 +504,7 @@ static void mark_connection_named(struct header_scan *sc, const struct http_requ
             uint32_t h = name_hash(tok, tok_len);
             for (uint32_t k = 0; k < req->n_headers; k++) {
                 const struct http_header *x = &req->headers[k];
-                if (sc->hash[k] == h && same_name(x->name, x->name_len, tok, tok_len))
+                if (sc->hash[k] == h && http_name_eq(x->name, x->name_len, tok, tok_len))
                     seen_set(sc, k);
             }
         }

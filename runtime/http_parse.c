@@ -752,17 +752,17 @@ int http_parse_request(struct http_parser *p, const uint8_t *buf, size_t len,
     return parse_head(buf, (size_t)rc, p->skipped, lim, req);
 }
 
-int http_name_eq(const char *name, uint32_t len, const char *lower, uint32_t lower_len)
+int http_name_eq(const char *a, uint32_t a_len, const char *b, uint32_t b_len)
 {
-    if (len != lower_len)
+    if (a_len != b_len)
         return 0;
-    for (uint32_t i = 0; i < len; i++)
-        if (ascii_lower((uint8_t)name[i]) != (uint8_t)lower[i])
+    for (uint32_t i = 0; i < a_len; i++)
+        if (a[i] != b[i] && ascii_lower((uint8_t)a[i]) != ascii_lower((uint8_t)b[i]))
             return 0;
     return 1;
 }
 
-int http_list_has_token(const char *value, uint32_t len, const char *lower, uint32_t lower_len)
+int http_list_has_token(const char *value, uint32_t len, const char *token, uint32_t token_len)
 {
     const char *p = value, *end = value + len;
 
@@ -777,7 +777,7 @@ int http_list_has_token(const char *value, uint32_t len, const char *lower, uint
             s++;
         while (t > s && is_ows((uint8_t)t[-1]))
             t--;
-        if (http_name_eq(s, (uint32_t)(t - s), lower, lower_len))
+        if (http_name_eq(s, (uint32_t)(t - s), token, token_len))
             return 1;
         if (e == end)
             break;

@@ -174,14 +174,14 @@ void http_parser_init(struct http_parser *p);
 int http_parse_request(struct http_parser *p, const uint8_t *buf, size_t len,
                        const struct http_limits *lim, struct http_request *req);
 
-/* Case-insensitive ASCII comparison of a header name with a lower-case
- * literal. Returns 1 when equal, else 0. */
-int http_name_eq(const char *name, uint32_t len, const char *lower, uint32_t lower_len);
+/* ASCII case-insensitive equality of two byte strings (header names,
+ * tokens). Returns 1 when equal, else 0. */
+int http_name_eq(const char *a, uint32_t a_len, const char *b, uint32_t b_len);
 
-/* Does a comma-separated header value (e.g. Connection) contain `token`
- * (lower case), compared case-insensitively? Elements are trimmed of
- * SP/HTAB; empty elements are ignored. Returns 1 or 0. */
-int http_list_has_token(const char *value, uint32_t len, const char *lower, uint32_t lower_len);
+/* Does a comma-separated header value (e.g. Connection) contain `token`,
+ * compared case-insensitively? Elements are trimmed of SP/HTAB; empty
+ * elements are ignored. Returns 1 or 0. */
+int http_list_has_token(const char *value, uint32_t len, const char *token, uint32_t token_len);
 
 /*
  * Byte classes of RFC 9110, one table for every module that checks HTTP

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cgi_params.h"
 #include "cgi_response.h"
@@ -476,35 +475,14 @@ static int name_is(const struct cgi_header *h, const char *lower, uint32_t len)
 }
 #define NAME_IS(h, lit) name_is((h), (lit), sizeof(lit) - 1)
 
-/* Does a comma-separated list name `name` (any case)? */
-static int list_names(const char *v, uint32_t len, const char *name, uint32_t name_len)
-{
-    const char *p = v, *end = v + len;
-
-    while (p < end) {
-        const char *e = memchr(p, ',', (size_t)(end - p)), *t;
-        if (e == NULL)
-            e = end;
-        for (t = e; p < t && (*p == ' ' || *p == '\t'); p++)
-            ;
-        while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
-            t--;
-        if ((uint32_t)(t - p) == name_len && strncasecmp(p, name, name_len) == 0)
-            return 1;
-        if (e == end)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
-
 /* Is h named by any of the response's Connection lines (RFC 9110 7.6.1:
  * every one of them counts)? */
 static int named_by_connection(const struct cgi_response *r, const struct cgi_header *h)
 {
     for (uint32_t i = 0; i < r->n_headers; i++) {
         const struct cgi_header *k = &r->headers[i];
-        if (NAME_IS(k, "connection") && list_names(k->value, k->value_len, h->name, h->name_len))
+        if (NAME_IS(k, "connection") &&
+            http_list_has_token(k->value, k->value_len, h->name, h->name_len))
             return 1;
     }
     return 0;
