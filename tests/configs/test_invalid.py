@@ -21,9 +21,9 @@ def test_invalid_config(kiln_gen, config, tmp_path):
     result = run_gen(kiln_gen, "--out", out, config.name, cwd=config.parent)
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
-    got = result.stderr.splitlines()
-    for line in expected_lines(config.with_suffix(".expect")):
-        assert f"{config.name}: {line}" in got, f"missing: {line}\ngot:\n{result.stderr}"
+    want = [f"{config.name}: {line}" for line in expected_lines(config.with_suffix(".expect"))]
+    # Exactly these diagnostics: a missing one, or a spurious extra, fails.
+    assert sorted(result.stderr.splitlines()) == sorted(want), result.stderr
     assert leftovers(out) == [], "outputs left behind after an error"
 
 
