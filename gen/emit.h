@@ -56,9 +56,6 @@ void emit_comment(struct buf *out, const char *indent, const char *json_path,
 /* Each location's slot: returns[] or upstreams[] index, in config order. */
 void emit_location_slot(const struct config *c, size_t i, int *is_return, size_t *index);
 
-/* The standard reason phrase of a status code, "" for unknown codes. */
-const char *http_reason(int status);
-
 void emit_response_headers(const struct config *c, struct buf *tables, struct emit_vars *vars);
 void emit_returns(const struct config *c, struct buf *tables, struct emit_vars *vars);
 void emit_locations(const struct config *c, const struct emit_info *info, struct buf *tables,

@@ -7,75 +7,9 @@
 
 #include "cstr.h"
 #include "emit.h"
+#include "http_reason.h"
 #include "lexical.h"
 #include "schema.h"
-
-struct reason {
-    int status;
-    const char *text;
-};
-
-/* RFC 9110 section 15, plus the codes of RFC 6585 and RFC 7725 that sites
- * actually return. */
-static const struct reason reasons[] = {
-    {100, "Continue"},
-    {101, "Switching Protocols"},
-    {200, "OK"},
-    {201, "Created"},
-    {202, "Accepted"},
-    {203, "Non-Authoritative Information"},
-    {204, "No Content"},
-    {205, "Reset Content"},
-    {206, "Partial Content"},
-    {300, "Multiple Choices"},
-    {301, "Moved Permanently"},
-    {302, "Found"},
-    {303, "See Other"},
-    {304, "Not Modified"},
-    {305, "Use Proxy"},
-    {307, "Temporary Redirect"},
-    {308, "Permanent Redirect"},
-    {400, "Bad Request"},
-    {401, "Unauthorized"},
-    {402, "Payment Required"},
-    {403, "Forbidden"},
-    {404, "Not Found"},
-    {405, "Method Not Allowed"},
-    {406, "Not Acceptable"},
-    {407, "Proxy Authentication Required"},
-    {408, "Request Timeout"},
-    {409, "Conflict"},
-    {410, "Gone"},
-    {411, "Length Required"},
-    {412, "Precondition Failed"},
-    {413, "Content Too Large"},
-    {414, "URI Too Long"},
-    {415, "Unsupported Media Type"},
-    {416, "Range Not Satisfiable"},
-    {417, "Expectation Failed"},
-    {421, "Misdirected Request"},
-    {422, "Unprocessable Content"},
-    {426, "Upgrade Required"},
-    {428, "Precondition Required"},
-    {429, "Too Many Requests"},
-    {431, "Request Header Fields Too Large"},
-    {451, "Unavailable For Legal Reasons"},
-    {500, "Internal Server Error"},
-    {501, "Not Implemented"},
-    {502, "Bad Gateway"},
-    {503, "Service Unavailable"},
-    {504, "Gateway Timeout"},
-    {505, "HTTP Version Not Supported"},
-    {511, "Network Authentication Required"},
-};
-
-const char *http_reason(int status)
-{
-    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-        if (reasons[i].status == status)
-            return reasons[i].text;
-    return "";
-}
 
 struct sorted_header {
     char *lower;
@@ -169,7 +103,7 @@ static int no_content(int64_t status)
 /* Status line and every fixed header of a return location. */
 static void return_head(const struct config *c, const struct cfg_return *r, struct buf *head)
 {
-    buf_printf(head, "HTTP/1.1 %lld %s\r\n", (long long)r->status, http_reason((int)r->status));
+    buf_printf(head, "HTTP/1.1 %lld %s\r\n", (long long)r->status, http_reason((unsigned)r->status));
     int typed = !no_content(r->status) && r->content_type.len > 0;
     if (typed) {
         buf_puts(head, "Content-Type: ");

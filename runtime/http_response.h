@@ -12,10 +12,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "http_reason.h"
 #include "site.h"
-
-/* Reason phrase of a status code (RFC 9110), "" for unknown codes. */
-const char *http_reason(unsigned status);
 
 /* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" for one second, cached per
  * thread and refreshed by its once-a-second timer. */
