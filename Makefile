@@ -33,10 +33,11 @@ export CMAKE_GENERATOR ?= Ninja
 SITE := $(shell echo '$(basename $(notdir $(CONFIG)))' | sed 's/[^A-Za-z0-9_]/_/g')
 
 # Debian packages: to build a site, to run the tests, to run the demo.
-DEPS_BUILD := cmake ninja-build make gcc pkg-config gperf libevent-dev \
-              libjansson-dev libssl-dev libcrypt-dev
-DEPS_TEST  := libcmocka-dev php-fpm python3 python3-pytest curl clang \
-              libclang-rt-14-dev binutils
+# CMake configures the test targets too, so a plain build needs cmocka and
+# python3; libc6-dev is only a Recommends of gcc, which apt skips here.
+DEPS_BUILD := cmake ninja-build make gcc libc6-dev pkg-config gperf libevent-dev \
+              libjansson-dev libssl-dev libcrypt-dev libcmocka-dev python3
+DEPS_TEST  := php-fpm python3-pytest clang libclang-rt-14-dev binutils
 DEPS_BENCH := wrk nginx-light haproxy gnuplot-nox valgrind strace
 
 .PHONY: all site run test fuzz deps deps-test deps-bench configure clean bench bench-profile soak

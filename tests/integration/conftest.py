@@ -17,10 +17,20 @@ def start_site(name, www=None, **pool):
     state = prepare_state(name) if www is None else prepare_state(name, www)
     make_marks_dir(state)
     cfg = kiln.config
-    listen = cfg["address"] if cfg["network"] == "unix" else cfg["address"]
-    fpm = PhpFpm(state, listen, **pool).start()
-    kiln.start()
+    fpm = PhpFpm(state, cfg["address"], **pool).start()
+    try:
+        kiln.start()
+    except BaseException:
+        fpm.stop()  # not left behind by a kiln that did not start
+        raise
     return kiln, fpm
+
+
+def pytest_configure(config):
+    # An exception in a test's client thread fails the test (pytest would
+    # otherwise only warn).
+    config.addinivalue_line("filterwarnings",
+                            "error::pytest.PytestUnhandledThreadExceptionWarning")
 
 
 def stop_site(kiln, fpm):

@@ -225,7 +225,7 @@ def test_no_server_header_and_a_date(kiln, target):
 
 def test_small_response_has_content_length(kiln):
     r, _ = get(kiln, b"/status.php")
-    assert r.header("Content-Length") == str(len(r.body)) == "6"
+    assert r.header("Content-Length") == "6" and r.body == b"small\n"
     assert r.header("Transfer-Encoding") is None
 
 
@@ -257,3 +257,15 @@ def test_large_chunked_response_intact(kiln):
     assert len(r.body) == 3000000
     assert r.body[:65536] == block[:65536]
     assert hashlib.md5(r.body).hexdigest() == hashlib.md5(expect).hexdigest()
+
+
+def test_options_asterisk_is_405_and_the_connection_goes_on(kiln):
+    """OPTIONS * is well-formed but asks about the server, which PHP cannot
+    answer: 405, and the kept-alive connection serves the next request."""
+    c = client(kiln)
+    c.send(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET /status.php HTTP/1.1\r\nHost: a\r\n\r\n")
+    r = c.read_response()
+    assert r.status == 405 and r.body == b"405 Method Not Allowed\n", r.raw_head
+    r = c.read_response()
+    assert r.status == 200 and r.body == b"small\n"
+    c.close()

@@ -114,6 +114,7 @@ CORPUS = [
     ("host-space", 400, lambda c: outer(c) + b"Host: a.example b\r\n\r\n" + S(c)),
     ("host-bad-port", 400, lambda c: outer(c) + b"Host: a.example:99999\r\n\r\n" + S(c)),
     ("host-slash", 400, lambda c: outer(c) + b"Host: a.example/evil\r\n\r\n" + S(c)),
+    ("host-dotdot", 400, lambda c: outer(c) + b"Host: a..example\r\n\r\n" + S(c)),
     # --- Expect
     ("expect-other", 417, lambda c: post(c) + H + b"Expect: 200-ok\r\nContent-Length: 3\r\n\r\nabc" + S(c)),
     # --- limits

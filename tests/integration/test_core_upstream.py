@@ -175,7 +175,7 @@ def test_dial_that_hangs_ends_at_dial_timeout(site):
         time.sleep(0.2)
         with Timer() as t:
             r, _ = get(kiln, b"/dump.php")
-        assert r.status in (502, 504)
+        assert r.status == 504  # README: not connected within dial_timeout
         assert 0.9 <= t.elapsed < 2.0, t.elapsed
         assert "dial_timeout" in kiln.log_text()
     finally:

@@ -101,7 +101,6 @@ def test_out_of_descriptors(env):
         t.join(10)
     statuses = sorted(r.status for r in results)
     assert statuses in ([200, 502], [200, 200]), results
-    assert "200" in str(statuses)
 
     # Descriptors free again: the waiting connections are accepted and served.
     for cl in served[:10]:

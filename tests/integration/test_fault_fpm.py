@@ -108,7 +108,7 @@ class Load:
                 outcome = "closed"
             else:
                 outcome = str(f.status)
-        except OSError as e:
+        except Exception as e:  # a garbled response too: counted, not lost
             outcome = f"error {e!r}"
         with self.lock:
             self.results.append((t0, time.monotonic(), kind, outcome))
