@@ -90,12 +90,6 @@ void *arena_alloc(struct arena *a, size_t n)
     return c->data;
 }
 
-size_t arena_room(const struct arena *a)
-{
-    const struct arena_chunk *c = a->chunks;
-    return c == NULL ? 0 : c->size - c->used;
-}
-
 void arena_reset(struct arena *a)
 {
     struct arena_chunk *c = a->chunks;

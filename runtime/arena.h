@@ -45,10 +45,6 @@ void arena_init(struct arena *a, struct arena_pool *pool, size_t limit);
  * limit would be exceeded or memory is exhausted. */
 void *arena_alloc(struct arena *a, size_t n);
 
-/* Bytes that can be allocated from the current chunk without a new one
- * (for building something of unknown size in place). */
-size_t arena_room(const struct arena *a);
-
 /* Release everything; the arena can be used again. */
 void arena_reset(struct arena *a);
 

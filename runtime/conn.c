@@ -117,7 +117,6 @@ static void conn_reset_request(struct conn *c)
 {
     http_parser_init(&c->parser);
     c->req.headers = c->headers;
-    c->in_flight = 0;
     c->continue_sent = 0;
     c->body_left = 0;
     c->body_len = 0;
@@ -342,8 +341,8 @@ void conn_error(struct conn *c, unsigned status, int keep)
 {
     const struct http_error *e = http_error_get(status);
 
-    if (!keep || (c->in_flight && (body_pending(c) || c->body_left > 0)))
-        c->close_after = 1;
+    if (!keep)
+        c->close_after = 1; /* and conn_queue_local closes after any body */
     if (c->state == CONN_QUEUED)
         upstream_dequeue(c);
     outq_init(&c->out);
@@ -364,13 +363,9 @@ void conn_queue_local(struct conn *c, const char *head, size_t head_len, const c
         c->close_after = 1;
     /* A copy: the worker rewrites its Date line every second, and a write
      * that stops half-way would otherwise finish with the next second. */
-    char *date = arena_alloc(&c->arena, HTTP_DATE_LINE_LEN);
-    if (date == NULL)
-        date = c->w->date.line;
-    else
-        memcpy(date, c->w->date.line, HTTP_DATE_LINE_LEN);
+    memcpy(c->date_line, c->w->date.line, HTTP_DATE_LINE_LEN);
     outq_push(&c->out, head, head_len);
-    outq_push(&c->out, date, HTTP_DATE_LINE_LEN);
+    outq_push(&c->out, c->date_line, HTTP_DATE_LINE_LEN);
     const char *cl = connection_line(c);
     outq_push(&c->out, cl, strlen(cl));
     if (!c->head_only)
@@ -446,14 +441,12 @@ static int conn_spool(struct conn *c)
  */
 static void conn_spool_rebase(struct conn *c, uint32_t start, uint32_t cap)
 {
-    const struct kiln_site *site = c->w->site;
-    struct http_limits lim = {site->max_request_line, site->max_header_size, site->max_headers};
-
     if (c->in_start == start && c->in_cap == cap)
         return;
     http_parser_init(&c->parser);
     c->req.headers = c->headers;
-    int rc = http_parse_request(&c->parser, c->in + c->in_start, c->req.head_len, &lim, &c->req);
+    int rc = http_parse_request(&c->parser, c->in + c->in_start, c->req.head_len, &c->w->limits,
+                                &c->req);
     (void)rc;
     assert(rc == (int)c->req.head_len);
 }
@@ -521,7 +514,6 @@ static void conn_dispatch(struct conn *c)
     struct http_request *r = &c->req;
     int hidden = 0;
 
-    c->in_flight = 1;
     c->head_pending = r->head_len;
     c->started_ms = worker_now_ms(w);
     w->stats.requests++;
@@ -592,14 +584,11 @@ static void conn_dispatch(struct conn *c)
  * request is handed to the upstream or the socket has nothing more. */
 static void conn_serve_heads(struct conn *c)
 {
-    const struct kiln_site *site = c->w->site;
-    struct http_limits lim = {site->max_request_line, site->max_header_size, site->max_headers};
-
     c->serving = 1;
     while (c->state == CONN_IDLE || c->state == CONN_HEAD) {
         if (c->in_end > c->in_start) {
             int rc = http_parse_request(&c->parser, c->in + c->in_start,
-                                        c->in_end - c->in_start, &lim, &c->req);
+                                        c->in_end - c->in_start, &c->w->limits, &c->req);
             if (rc > 0) {
                 conn_dispatch(c);
                 continue;

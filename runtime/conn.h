@@ -65,7 +65,6 @@ struct conn {
     struct arena arena;
     uint8_t http10;
     uint8_t head_only;       /* HEAD: no response body */
-    uint8_t in_flight;       /* a request is being served */
     uint32_t head_pending;   /* head bytes to consume when the request ends
                               * (answered locally, head never consumed) */
     uint8_t continue_sent;   /* "100 Continue" written or not needed */
@@ -87,6 +86,7 @@ struct conn {
     char remote_addr[INET6_ADDRSTRLEN];
     char remote_port[8];
     char server_addr[INET6_ADDRSTRLEN];
+    char date_line[HTTP_DATE_LINE_LEN]; /* of a local response being written */
 };
 
 /* Take over an accepted socket (non-blocking). Closes it on failure. */

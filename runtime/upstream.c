@@ -135,7 +135,6 @@ static struct upstream *up_get(struct worker *w)
     u->w = w;
     u->fd = -1;
     u->client = NULL;
-    u->served = 0;
     u->reused = 0;
     u->readable = u->want_write = 0;
     return u;
@@ -335,9 +334,7 @@ void upstream_redial(struct upstream *u)
 {
     struct conn *c = u->client;
 
-    if (u->state == UP_IDLE)
-        idle_remove(u);
-    up_close_fd(u);
+    up_close_fd(u); /* an active connection: callers take idle ones out */
     u->reused = 0;
     up_dial(u->w, c, u);
 }
@@ -505,7 +502,6 @@ void upstream_release(struct upstream *u, int clean)
         upstream_close(u);
         return;
     }
-    u->served++;
     /* A request of this thread is waiting: it gets the connection, unless a
      * request of another thread has waited clearly longer (by 1/16 of
      * upstream_queue_timeout). Then the connection is closed and its slot
@@ -592,10 +588,7 @@ void upstream_close_idle(struct worker *w)
  * longer safe to reuse. */
 static void up_idle_readable(struct upstream *u)
 {
-    uint8_t b;
-    ssize_t n = recv(u->fd, &b, 1, MSG_PEEK);
-
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (upstream_peer_open(u)) {
         u->readable = 0;
         return;
     }

@@ -53,7 +53,6 @@ struct upstream {
     struct conn *client;        /* while active */
     unsigned addr_index;        /* which resolved address */
     uint64_t idle_since_ms;
-    uint32_t served;            /* requests completed on this connection */
     uint8_t readable;           /* edge-triggered: more may be waiting */
     uint8_t want_write;
     uint8_t reused;             /* the current request came from the pool */

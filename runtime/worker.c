@@ -218,6 +218,7 @@ static void *worker_main(void *arg)
         conn_close(c);
     upstream_close_idle(w);
     worker_reap(w);
+    arena_pool_destroy(&w->arena_pool);
     return NULL;
 }
 
@@ -231,6 +232,8 @@ int worker_start(struct worker *w)
     TAILQ_INIT(&w->dead_conns);
     TAILQ_INIT(&w->dead_ups);
     arena_pool_init(&w->arena_pool, 256);
+    w->limits = (struct http_limits){w->site->max_request_line, w->site->max_header_size,
+                                     w->site->max_headers};
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) {
         log_err("eventfd: %s", strerror(errno));

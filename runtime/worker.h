@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "arena.h"
+#include "http_parse.h"
 #include "http_response.h"
 #include "site.h"
 
@@ -78,6 +79,7 @@ struct worker {
     unsigned id;
     struct shared *sh;
     const struct kiln_site *site;
+    struct http_limits limits;    /* site's request-head limits, for the parser */
     pthread_t thread;
     struct event_base *base;
 
