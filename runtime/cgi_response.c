@@ -2,64 +2,17 @@
  * cgi_response.c - strict parser for the CGI header block at the start of a
  * FastCGI responder's STDOUT (see cgi_response.h for the grammar).
  *
- * One pass per line: memchr finds the line end, a byte-class table checks
- * the name and the value. A PHP response has a handful of short lines, so
+ * One pass per line: memchr finds the line end, the HTTP parser's byte-class
+ * table (http_ctype) checks the name and the value. A PHP response has a handful of short lines, so
  * there is nothing to gain from anything cleverer.
  */
 #include "cgi_response.h"
 
 #include <string.h>
 
-/* Byte classes. Tokens are RFC 9110 tchar; a value byte is SP, HTAB,
- * VCHAR or obs-text. Everything else (CTLs, DEL) is refused in both. */
-enum {
-    CC_TOKEN = 1,
-    CC_VALUE = 2,
-};
-#define CC_TV (CC_TOKEN | CC_VALUE)
+#include "http_parse.h"
 
-static const uint8_t char_class[256] = {
-    ['\t'] = CC_VALUE,
-    [' '] = CC_VALUE,
-    ['!'] = CC_TV,
-    ['"'] = CC_VALUE,
-    ['#'] = CC_TV,
-    ['$'] = CC_TV,
-    ['%'] = CC_TV,
-    ['&'] = CC_TV,
-    ['\''] = CC_TV,
-    ['('] = CC_VALUE,
-    [')'] = CC_VALUE,
-    ['*'] = CC_TV,
-    ['+'] = CC_TV,
-    [','] = CC_VALUE,
-    ['-'] = CC_TV,
-    ['.'] = CC_TV,
-    ['/'] = CC_VALUE,
-    ['0' ... '9'] = CC_TV,
-    [':'] = CC_VALUE,
-    [';'] = CC_VALUE,
-    ['<'] = CC_VALUE,
-    ['='] = CC_VALUE,
-    ['>'] = CC_VALUE,
-    ['?'] = CC_VALUE,
-    ['@'] = CC_VALUE,
-    ['A' ... 'Z'] = CC_TV,
-    ['['] = CC_VALUE,
-    ['\\'] = CC_VALUE,
-    [']'] = CC_VALUE,
-    ['^'] = CC_TV,
-    ['_'] = CC_TV,
-    ['`'] = CC_TV,
-    ['a' ... 'z'] = CC_TV,
-    ['{'] = CC_VALUE,
-    ['|'] = CC_TV,
-    ['}'] = CC_VALUE,
-    ['~'] = CC_TV,
-    [0x80 ... 0xff] = CC_VALUE,
-};
-
-size_t cgi_header_end(const uint8_t *buf, size_t len)
+size_t cgi_header_end_from(const uint8_t *buf, size_t len, size_t from)
 {
     if (len == 0)
         return 0;
@@ -69,7 +22,9 @@ size_t cgi_header_end(const uint8_t *buf, size_t len)
     if (buf[0] == '\r' && len >= 2 && buf[1] == '\n')
         return 2;
 
-    const uint8_t *p = buf, *end = buf + len;
+    /* A blank line completed by a new byte starts with an LF at most two
+     * bytes before it ("\n\r\n"). */
+    const uint8_t *p = buf + (from > 2 ? from - 2 : 0), *end = buf + len;
     while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
         p++; /* start of the next line */
         if (p == end)
@@ -84,17 +39,6 @@ size_t cgi_header_end(const uint8_t *buf, size_t len)
         }
     }
     return 0;
-}
-
-/* ASCII case-insensitive comparison with a lower-case literal. */
-static int name_is(const uint8_t *name, size_t len, const char *lower, size_t lower_len)
-{
-    if (len != lower_len)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((name[i] | 0x20) != (uint8_t)lower[i])
-            return 0;
-    return 1;
 }
 
 /* "Status: NNN" or "Status: NNN reason": three digits in 200..599, then
@@ -143,7 +87,7 @@ static int parse_line(const uint8_t *p, const uint8_t *eol, struct cgi_response 
         return -1;
     }
     const uint8_t *q = p;
-    while (q < eol && (char_class[*q] & CC_TOKEN))
+    while (q < eol && (http_ctype[*q] & HTTP_CT_TCHAR))
         q++;
     if (q == eol) {
         *why = "header line without a colon";
@@ -168,7 +112,7 @@ static int parse_line(const uint8_t *p, const uint8_t *eol, struct cgi_response 
     while (v < eol && (*v == ' ' || *v == '\t'))
         v++;
     const uint8_t *ve = v;
-    while (ve < eol && (char_class[*ve] & CC_VALUE))
+    while (ve < eol && (http_ctype[*ve] & HTTP_CT_FIELD))
         ve++;
     if (ve != eol) {
         *why = bad_byte(*ve, "control byte in header value");
@@ -178,7 +122,7 @@ static int parse_line(const uint8_t *p, const uint8_t *eol, struct cgi_response 
         ve--;
     size_t value_len = (size_t)(ve - v);
 
-    if (name_is(p, name_len, "status", 6)) {
+    if (http_name_eq((const char *)p, (uint32_t)name_len, "status", 6)) {
         if (r->has_status) {
             *why = "duplicate Status";
             return -1;
@@ -189,7 +133,7 @@ static int parse_line(const uint8_t *p, const uint8_t *eol, struct cgi_response 
         *why = "too many header lines";
         return -1;
     }
-    if (name_is(p, name_len, "location", 8))
+    if (http_name_eq((const char *)p, (uint32_t)name_len, "location", 8))
         r->has_location = 1;
     struct cgi_header *h = &r->headers[r->n_headers++];
     h->name = (const char *)p;

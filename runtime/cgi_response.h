@@ -41,8 +41,17 @@ struct cgi_response {
  * cgi_header_end - find the end of the header block in buf[0..len).
  * Returns the offset just past the blank line that ends it (where the body
  * starts), or 0 when the block is not complete within len bytes.
+ *
+ * cgi_header_end_from - the same, for a buffer that grew: buf[0..from) was
+ * already looked at (and held no end), so only a blank line completed by
+ * the bytes from `from` on is looked for. Linear over a head that arrives
+ * in many pieces.
  */
-size_t cgi_header_end(const uint8_t *buf, size_t len);
+size_t cgi_header_end_from(const uint8_t *buf, size_t len, size_t from);
+static inline size_t cgi_header_end(const uint8_t *buf, size_t len)
+{
+    return cgi_header_end_from(buf, len, 0);
+}
 
 /*
  * cgi_parse_headers - parse a complete header block buf[0..len), where len

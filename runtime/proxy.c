@@ -169,7 +169,6 @@ static int up_flush(struct conn *c, struct upstream *u)
     if (r == 1) {
         u->want_write = 0;
         u->stdin_hdrs_used = 0; /* the queued STDIN headers are written */
-        u->stage_queued = 0;
         if (u->stdin_done)
             deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->read_timeout_ms));
         else
@@ -220,6 +219,14 @@ static void queue_body_from_input(struct conn *c, struct upstream *u)
     u->stdin_hdrs_used = i;
 }
 
+/* Is a queued record still pointing into the spool's stage buffer? Memory
+ * records end at mem_len, so once body_sent has passed it a file record
+ * went through the stage, and it stays there until the queue is written. */
+static int stage_busy(const struct conn *c, const struct upstream *u)
+{
+    return u->body_sent > c->spool.mem_len && !outq_empty(&u->out);
+}
+
 /* Queue STDIN records for a collected chunked body. File-held bytes come
  * through one stage buffer, so at most one such record may be queued until
  * the queue is fully written: reading the next one would overwrite bytes
@@ -228,7 +235,7 @@ static int queue_body_from_spool(struct conn *c, struct upstream *u)
 {
     uint32_t i = u->stdin_hdrs_used;
 
-    while (u->body_sent < c->body_len && !u->stage_queued && outq_space(&u->out) >= 3 &&
+    while (u->body_sent < c->body_len && !stage_busy(c, u) && outq_space(&u->out) >= 3 &&
            i < UPSTREAM_STDIN_HDRS) {
         const uint8_t *data;
         long n = body_spool_get(&c->spool, u->body_sent, FCGI_MAX_CONTENT, &data);
@@ -240,7 +247,6 @@ static int queue_body_from_spool(struct conn *c, struct upstream *u)
         outq_push(&u->out, u->stdin_hdr[i], 8);
         outq_push(&u->out, data, (size_t)n);
         i++;
-        u->stage_queued = u->body_sent >= c->spool.mem_len;
         u->body_sent += (uint64_t)n;
     }
     u->stdin_hdrs_used = i;
@@ -330,7 +336,6 @@ void proxy_start(struct conn *c, struct upstream *u)
     }
     outq_init(&u->out);
     u->stdin_hdrs_used = 0;
-    u->stage_queued = 0;
     u->body_refused = 0;
     u->req_written = 0;
     u->stdin_done = c->body_len == 0;
@@ -370,25 +375,6 @@ void proxy_client_readable(struct conn *c)
 
 /* ---- response head ------------------------------------------------------- */
 
-/* Find the blank line that ends the CGI head in buf[from..len), carrying
- * the line state across calls. Returns the offset just past it, or 0. */
-static size_t head_scan(struct proxy_state *p, const uint8_t *buf, size_t from, size_t len)
-{
-    for (size_t i = from; i < len; i++) {
-        uint8_t ch = buf[i];
-        if (ch == '\n') {
-            if (p->nl_state != 0)
-                return i + 1;
-            p->nl_state = 1;
-        } else if (ch == '\r' && p->nl_state == 1) {
-            p->nl_state = 2;
-        } else {
-            p->nl_state = 0;
-        }
-    }
-    return 0;
-}
-
 static int head_parse(struct conn *c, const uint8_t *buf, size_t len)
 {
     struct proxy_state *px = &c->px;
@@ -418,7 +404,7 @@ static int head_feed(struct conn *c, const uint8_t *data, size_t len, const uint
 
     *rest_len = 0;
     if (px->hacc_len == 0) {
-        size_t end = head_scan(px, data, 0, len);
+        size_t end = cgi_header_end(data, len);
         if (end > 0) {
             if (end > max) {
                 px->fail_why = "CGI header block over max_response_header_size";
@@ -428,7 +414,6 @@ static int head_feed(struct conn *c, const uint8_t *data, size_t len, const uint
             *rest_len = len - end;
             return head_parse(c, data, end);
         }
-        px->nl_state = 0;
     }
     /* The head spans records: collect it (rare, bounded). */
     size_t from = px->hacc_len;
@@ -452,7 +437,7 @@ static int head_feed(struct conn *c, const uint8_t *data, size_t len, const uint
     }
     memcpy(px->hacc + px->hacc_len, data, len);
     px->hacc_len += (uint32_t)len;
-    size_t end = head_scan(px, px->hacc, from, px->hacc_len);
+    size_t end = cgi_header_end_from(px->hacc, px->hacc_len, from);
     if (end == 0) {
         if (px->hacc_len > max) {
             px->fail_why = "CGI header block over max_response_header_size";
@@ -607,14 +592,13 @@ static int build_head(struct conn *c, long long all_body)
         if (NAME_IS(&r->headers[i], "connection"))
             connection = &r->headers[i];
     }
-    px->status = r->status;
     int no_body = c->head_only || r->status == 204 || r->status == 304;
     if (no_body)
         px->framing = FRAME_NONE;
     else if (all_body >= 0)
         px->framing = FRAME_LENGTH, px->length_left = (uint64_t)all_body;
     else if (has_up_len)
-        px->framing = FRAME_LENGTH, px->length_left = up_len, px->length_from_upstream = 1;
+        px->framing = FRAME_LENGTH, px->length_left = up_len;
     else if (c->http10)
         px->framing = FRAME_CLOSE, c->close_after = 1;
     else

@@ -33,14 +33,11 @@ struct proxy_state {
     uint8_t head_parsed;   /* the CGI head is parsed into `cgi` */
     uint8_t head_done;     /* the response head is built and queued */
     uint8_t framing;       /* enum proxy_framing */
-    uint8_t length_from_upstream; /* FRAME_LENGTH from the upstream's header */
     uint8_t retried;       /* already replayed once */
     uint8_t replayable;    /* every byte sent so far can be sent again */
     uint8_t finishing;     /* END_REQUEST relayed; flushing the rest */
-    uint8_t nl_state;      /* head_scan: 0 mid-line, 1 after LF, 2 after LF CR */
     uint8_t probe;         /* a readiness probe (health.c): the response is
                             * judged, not relayed */
-    uint16_t status;
     uint32_t body_start;   /* in_start of the body, for a replay */
     uint64_t length_left;  /* FRAME_LENGTH: body bytes still expected */
     struct cgi_response cgi; /* parsed CGI head (headers in the arena) */

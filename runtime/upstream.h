@@ -60,8 +60,6 @@ struct upstream {
     /* Request side. */
     struct outq out;
     uint8_t stdin_done;         /* the empty STDIN record is queued */
-    uint8_t stage_queued;       /* a queued record points into the spool's
-                                   stage buffer, until the queue is written */
     uint8_t req_written;        /* some byte of this request was sent */
     uint8_t body_refused;       /* the upstream hung up on the body with its
                                    answer waiting: send no more, read that */

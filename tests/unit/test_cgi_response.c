@@ -89,8 +89,13 @@ static void test_end_partial(void **state)
     };
     for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
         size_t n = strlen(blocks[b]);
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < n; k++) {
             assert_int_equal(cgi_header_end((const uint8_t *)blocks[b], k), 0);
+            /* Resumed after those k bytes: the same end, found in the rest. */
+            assert_int_equal(cgi_header_end_from((const uint8_t *)blocks[b], n, k), n);
+            for (size_t j = k; j < n; j++)
+                assert_int_equal(cgi_header_end_from((const uint8_t *)blocks[b], j, k), 0);
+        }
         assert_int_equal(cgi_header_end((const uint8_t *)blocks[b], n), n);
     }
     assert_int_equal(cgi_header_end(NULL, 0), 0);
