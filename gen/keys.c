@@ -540,7 +540,6 @@ const struct schema_obj schema_config = {"config", config_keys, COUNT(config_key
 
 /* Exported for validate.c, which needs the sub-tables for schema_present(). */
 const struct schema_obj *const schema_location = &location_obj;
-const struct schema_obj *const schema_return = &return_obj;
 const struct schema_obj *const schema_cors = &cors_obj;
 const struct schema_obj *const schema_auth = &auth_obj;
 const struct schema_obj *const schema_user = &user_obj;

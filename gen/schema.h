@@ -91,7 +91,6 @@ struct schema_obj {
  * validate.c asks schema_present() about. */
 extern const struct schema_obj schema_config;
 extern const struct schema_obj *const schema_location;
-extern const struct schema_obj *const schema_return;
 extern const struct schema_obj *const schema_cors;
 extern const struct schema_obj *const schema_auth;
 extern const struct schema_obj *const schema_user;
