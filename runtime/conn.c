@@ -478,20 +478,25 @@ static void conn_spool_run(struct conn *c)
     }
 }
 
-static void conn_begin_spool(struct conn *c)
+void conn_continue(struct conn *c, int body_here)
 {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-    body_spool_start(&c->spool, c->w->site);
-    c->spool_off = c->req.head_len;
-    c->state = CONN_SPOOL;
-    conn_timer(c, c->w->site->read_timeout_ms);
-    if ((c->req.flags & HTTP_F_EXPECT_CONTINUE) && c->in_end == c->in_start + c->spool_off) {
+    if ((c->req.flags & HTTP_F_EXPECT_CONTINUE) && !c->continue_sent && !body_here) {
         /* Tiny, and the socket is idle: written at once. */
         ssize_t n = send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
         (void)n;
     }
     c->continue_sent = 1;
+}
+
+static void conn_begin_spool(struct conn *c)
+{
+    body_spool_start(&c->spool, c->w->site);
+    c->spool_off = c->req.head_len;
+    c->state = CONN_SPOOL;
+    conn_timer(c, c->w->site->read_timeout_ms);
+    conn_continue(c, c->in_end > c->in_start + c->spool_off);
     conn_spool_run(c);
 }
 
@@ -684,13 +689,6 @@ int conn_read_body(struct conn *c)
     log_info("%s: client closed during the request body", c->remote_addr);
     conn_close(c);
     return -1;
-}
-
-void conn_upstream_ready(struct conn *c, struct upstream *u)
-{
-    c->up = u;
-    c->state = CONN_PROXY;
-    proxy_start(c, u);
 }
 
 void conn_request_done(struct conn *c)

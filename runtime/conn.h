@@ -68,7 +68,6 @@ struct conn {
     uint32_t head_pending;   /* head bytes to consume when the request ends
                               * (answered locally, head never consumed) */
     uint8_t continue_sent;   /* "100 Continue" written or not needed */
-    uint8_t expect_continue; /* the request asked for "100 Continue" */
     uint8_t idempotent;      /* safe to send twice (RFC 9110 9.2.2) */
     uint64_t body_left;      /* Content-Length body bytes not yet received */
     uint64_t body_len;       /* body length announced to the upstream */
@@ -117,8 +116,10 @@ void conn_request_done(struct conn *c);
  * (the write event resumes), -1 when the client is gone (c is closed). */
 int conn_flush(struct conn *c);
 
-/* An upstream connection is ready for this queued request. */
-void conn_upstream_ready(struct conn *c, struct upstream *u);
+/* Send "HTTP/1.1 100 Continue" once, if the request asked for it and its
+ * body is not already here (body_here), and only when the body has
+ * somewhere to go. */
+void conn_continue(struct conn *c, int body_here);
 
 /* Close now (marks dead; memory is freed by worker_reap). Detaches and
  * closes the upstream if one is attached mid-request. */

@@ -151,7 +151,6 @@ int proxy_prepare(struct conn *c, const struct script_result *sr)
     c->idempotent = c->req.method_id == HTTP_M_GET || c->req.method_id == HTTP_M_HEAD ||
                     c->req.method_id == HTTP_M_OPTIONS || c->req.method_id == HTTP_M_PUT ||
                     c->req.method_id == HTTP_M_DELETE;
-    c->expect_continue = (c->req.flags & HTTP_F_EXPECT_CONTINUE) != 0;
     return lay_out_records(c, buf, n);
 }
 
@@ -319,7 +318,6 @@ static void proxy_pump_body(struct conn *c, struct upstream *u)
 
 void proxy_start(struct conn *c, struct upstream *u)
 {
-    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     struct proxy_state *px = &c->px;
 
     c->up = u;
@@ -351,12 +349,7 @@ void proxy_start(struct conn *c, struct upstream *u)
     outq_push(&u->out, px->fcgi_prefix, px->fcgi_prefix_len);
 
     /* Ask for the body only now that it has somewhere to go. */
-    if (c->expect_continue && !c->continue_sent && !c->http10 &&
-        c->body_left > (uint64_t)(c->in_end - c->in_start)) {
-        ssize_t n = send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
-        (void)n;
-    }
-    c->continue_sent = 1;
+    conn_continue(c, c->body_left <= (uint64_t)(c->in_end - c->in_start));
     proxy_pump_body(c, u);
 }
 

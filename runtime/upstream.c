@@ -407,7 +407,7 @@ static void hand_over(struct worker *w, struct conn *c, enum found how, struct u
     switch (how) {
     case FOUND_POOLED:
         idle_take(u);
-        conn_upstream_ready(c, u);
+        proxy_start(c, u);
         break;
     case FOUND_SLOT:
         up_dial_new(w, c);
@@ -526,7 +526,7 @@ void upstream_release(struct upstream *u, int clean)
         }
         u->reused = 1;
         w->stats.up_reused++;
-        conn_upstream_ready(next, u);
+        proxy_start(next, u);
         return;
     }
     /* Another thread is waiting, or the pool is full: close, so the slot

@@ -73,23 +73,20 @@ void worker_maybe_exit(struct worker *w)
  * Best effort: the socket is new, so its send buffer is empty. */
 static void refuse_overload(struct worker *w, int fd)
 {
-    static const char head[] = "HTTP/1.1 503 Service Unavailable\r\n"
-                               "Content-Type: text/plain; charset=utf-8\r\n"
-                               "Content-Length: 24\r\n"
-                               "Retry-After: 1\r\n"
-                               "Connection: close\r\n";
-    static const char body[] = "\r\n503 Service Unavailable\n";
-    struct iovec iov[3] = {
-        {(void *)head, sizeof head - 1},
+    static const char conn_close[] = "Connection: close\r\n\r\n";
+    const struct http_error *e = http_error_get(503);
+    struct iovec iov[4] = {
+        {(void *)e->head.ptr, e->head.len},
         {w->date.line, HTTP_DATE_LINE_LEN},
-        {(void *)body, sizeof body - 1},
+        {(void *)conn_close, sizeof conn_close - 1},
+        {(void *)e->body.ptr, e->body.len},
     };
     /* Read what the client sent first: closing a socket with unread bytes
      * sends a reset, which can destroy the 503 before the client reads it. */
     char sink[4096];
     for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
         ;
-    ssize_t n = writev(fd, iov, 3);
+    ssize_t n = writev(fd, iov, 4);
     (void)n;
     shutdown(fd, SHUT_WR);
     close(fd);
