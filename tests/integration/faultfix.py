@@ -14,6 +14,7 @@ Tolerances used by the tests (stated once, here):
     quarantine of ASAN_QUARANTINE_MB and the slack grows by that much; leaks
     proper are then LeakSanitizer's job, at kiln's exit.
 """
+import contextlib
 import os
 import re
 import resource
@@ -23,7 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from kilnfix import BUILD, Kiln, wait_for
+from kilnfix import BUILD, HERE, Kiln, PhpFpm, prepare_state, wait_for
 
 RSS_SLACK_KIB = 4 * 1024
 ASAN_QUARANTINE_MB = 16
@@ -125,6 +126,26 @@ def wait_site_free(name, timeout=300.0):
                  what=f"port {k.port} of site {name} to be free (another test run?)")
     except TimeoutError:
         raise AssertionError(f"port {k.port} of site {name} stays busy: another run?")
+
+
+@contextlib.contextmanager
+def fault_site(name, peer=False, pool=None, nofile=None, www=HERE / "www_fault"):
+    """kiln for sites/<name>.json in front of fcgi_peer (peer=True) or a real
+    php-fpm with `pool` settings; yields (kiln, backend) and stops both,
+    checking kiln's clean exit (conftest.stop_site)."""
+    from conftest import stop_site
+    wait_site_free(name)
+    state = prepare_state(name, www)
+    kiln = LimitedKiln(name, nofile=nofile)
+    if peer:
+        backend = Peer(state, kiln.config["address"]).start()
+    else:
+        backend = PhpFpm(state, kiln.config["address"], **(pool or {})).start()
+    try:
+        kiln.start()
+        yield kiln, backend
+    finally:
+        stop_site(kiln, backend)
 
 
 def assert_back_to_baseline(kiln, base, max_upstream, timeout=5.0):

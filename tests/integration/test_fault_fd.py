@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from conftest import stop_site
-from faultfix import LimitedKiln, assert_back_to_baseline, get, read_fetched, wait_site_free
-from kilnfix import HERE, PhpFpm, prepare_state, wait_for
+from faultfix import assert_back_to_baseline, fault_site, get, read_fetched
+from kilnfix import wait_for
 
 SITE = "fault_fd"
 NOFILE = 64
@@ -21,13 +20,8 @@ MAX_UP = 2
 
 @pytest.fixture
 def env():
-    wait_site_free(SITE)
-    state = prepare_state(SITE, HERE / "www_fault")
-    kiln = LimitedKiln(SITE, nofile=NOFILE)
-    fpm = PhpFpm(state, kiln.config["address"], pm="static", **{"pm.max_children": 2}).start()
-    kiln.start()
-    yield kiln, fpm
-    stop_site(kiln, fpm)
+    with fault_site(SITE, pool={"pm": "static", "pm.max_children": 2}, nofile=NOFILE) as env:
+        yield env
 
 
 class Client:

@@ -13,10 +13,7 @@ import time
 
 import pytest
 
-from conftest import stop_site
-from faultfix import LimitedKiln, assert_back_to_baseline, fetch, get, pattern, read_fetched, \
-    wait_site_free
-from kilnfix import HERE, PhpFpm, prepare_state
+from faultfix import assert_back_to_baseline, fault_site, fetch, get, pattern, read_fetched
 
 SITE = "fault_fpm"
 POOL = {"pm": "static", "pm.max_children": 4}
@@ -25,17 +22,9 @@ MAX_UP = 4  # upstream_max_conns
 
 @pytest.fixture(scope="module")
 def env():
-    wait_site_free(SITE)
-    state = prepare_state(SITE, HERE / "www_fault")
-    kiln = LimitedKiln(SITE)
-    fpm = PhpFpm(state, kiln.config["address"], **POOL).start()
-    kiln.start()
-    try:
+    with fault_site(SITE, pool=POOL) as (kiln, fpm):
         warm_up(kiln)
-        base = kiln.usage()
-        yield kiln, fpm, base
-    finally:
-        stop_site(kiln, fpm)
+        yield kiln, fpm, kiln.usage()
 
 
 def warm_up(kiln):

@@ -20,10 +20,8 @@ import time
 
 import pytest
 
-from conftest import stop_site
-from faultfix import LimitedKiln, Peer, assert_back_to_baseline, fetch, get, pattern, \
-    read_fetched, stream_of, wait_site_free
-from kilnfix import HERE, prepare_state
+from faultfix import assert_back_to_baseline, fault_site, fetch, get, pattern, read_fetched, \
+    stream_of
 
 SITE = "fault_peer"
 TIMEOUT_S = 1.0  # read_timeout and write_timeout of the site
@@ -32,17 +30,9 @@ MAX_UP = 4  # upstream_max_conns of the site
 
 @pytest.fixture(scope="module")
 def env():
-    wait_site_free(SITE)
-    state = prepare_state(SITE, HERE / "www_fault")
-    kiln = LimitedKiln(SITE)
-    peer = Peer(state, kiln.config["address"]).start()
-    kiln.start()
-    try:
+    with fault_site(SITE, peer=True) as (kiln, peer):
         warm_up(kiln, peer)
-        base = kiln.usage()
-        yield kiln, peer, base
-    finally:
-        stop_site(kiln, peer)
+        yield kiln, peer, kiln.usage()
 
 
 def ok(kiln):

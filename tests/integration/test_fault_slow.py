@@ -10,27 +10,18 @@ import time
 
 import pytest
 
-from conftest import stop_site
-from faultfix import LimitedKiln, Peer, assert_back_to_baseline, fetch, get, pattern, \
-    read_fetched, stream_of, wait_site_free
-from kilnfix import HERE, prepare_state
+from faultfix import assert_back_to_baseline, fault_site, fetch, get, pattern, read_fetched, \
+    stream_of
 
 SITE = "fault_slow"
 
 
 @pytest.fixture(scope="module")
 def env():
-    wait_site_free(SITE)
-    state = prepare_state(SITE, HERE / "www_fault")
-    kiln = LimitedKiln(SITE)
-    peer = Peer(state, kiln.config["address"]).start()
-    kiln.start()
-    try:
+    with fault_site(SITE, peer=True) as (kiln, peer):
         for _ in range(2):
             assert fetch(kiln.host, kiln.port, get("/p.php?mode=oneshot&n=60000")).status == 200
         yield kiln, peer, kiln.usage()
-    finally:
-        stop_site(kiln, peer)
 
 
 def slow_client(kiln, path, pause):
