@@ -37,7 +37,7 @@ SITE := $(shell echo '$(basename $(notdir $(CONFIG)))' | sed 's/[^A-Za-z0-9_]/_/
 # python3; libc6-dev is only a Recommends of gcc, which apt skips here.
 DEPS_BUILD := cmake ninja-build make gcc libc6-dev pkg-config gperf libevent-dev \
               libjansson-dev libssl-dev libcrypt-dev libcmocka-dev python3
-DEPS_TEST  := php-fpm python3-pytest clang libclang-rt-14-dev binutils
+DEPS_TEST  := php-fpm python3-pytest clang libclang-rt-14-dev binutils wrk
 DEPS_BENCH := wrk nginx-light haproxy gnuplot-nox valgrind strace
 
 .PHONY: all site run test fuzz deps deps-test deps-bench configure clean bench bench-profile soak

@@ -34,6 +34,21 @@ int fcgi_header_decode(const uint8_t *buf, size_t len, struct fcgi_header *h)
     return FCGI_HEADER_LEN;
 }
 
+int fcgi_records_set_id(uint8_t *buf, size_t len, uint16_t request_id)
+{
+    size_t off = 0;
+
+    while (len - off >= FCGI_HEADER_LEN) {
+        size_t rec = FCGI_HEADER_LEN + ((size_t)buf[off + 4] << 8 | buf[off + 5]) + buf[off + 6];
+        if (rec > len - off)
+            return -1;
+        buf[off + 2] = (uint8_t)(request_id >> 8);
+        buf[off + 3] = (uint8_t)request_id;
+        off += rec;
+    }
+    return off == len ? 0 : -1;
+}
+
 void fcgi_begin_request_encode(uint8_t out[16], uint16_t request_id, uint16_t role,
                                uint8_t flags)
 {
@@ -194,8 +209,11 @@ static enum fcgi_event reader_begin_record(struct fcgi_reader *r, const uint8_t 
 {
     const struct fcgi_header *h = &r->hdr;
 
-    if (h->request_id != r->request_id)
+    if (h->request_id != r->request_id) {
+        r->foreign = 1;
         return reader_fail(r, "record for another request id");
+    }
+    r->answered = 1;
     r->content_left = h->content_length;
     r->padding_left = h->padding_length;
     switch (h->type) {

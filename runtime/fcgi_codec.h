@@ -67,6 +67,12 @@ void fcgi_header_encode(uint8_t out[FCGI_HEADER_LEN], uint8_t type, uint16_t req
  * or -1 when the version is not 1. The type is not checked here. */
 int fcgi_header_decode(const uint8_t *buf, size_t len, struct fcgi_header *h);
 
+/* Set the request id of every record in buf[0..len), a run of whole
+ * records: a request is encoded before the connection that carries it (and
+ * so its id) is known. Returns 0, or -1 when buf does not end exactly on a
+ * record boundary (nothing is guaranteed about buf then). */
+int fcgi_records_set_id(uint8_t *buf, size_t len, uint16_t request_id);
+
 /* Write a complete BEGIN_REQUEST record (16 bytes). */
 void fcgi_begin_request_encode(uint8_t out[16], uint16_t request_id, uint16_t role,
                                uint8_t flags);
@@ -124,6 +130,8 @@ struct fcgi_reader {
     uint32_t app_status;     /* valid after FCGI_EV_END */
     uint8_t protocol_status; /* valid after FCGI_EV_END */
     uint8_t stdout_closed;   /* an empty STDOUT record was seen */
+    uint8_t answered;        /* a record for this request id was seen */
+    uint8_t foreign;         /* the error is a record for another id */
     const char *error;       /* static description after FCGI_EV_ERROR */
 };
 
@@ -144,6 +152,9 @@ void fcgi_reader_init(struct fcgi_reader *r, uint16_t request_id);
  *
  * After FCGI_EV_END any further byte is FCGI_EV_ERROR ("data after
  * END_REQUEST"): the connection is not clean and must not be reused.
+ * A record for another request id is FCGI_EV_ERROR with r->foreign set;
+ * with r->answered still 0 nothing of this request's answer was seen (the
+ * bytes are strays of an earlier request on the same connection).
  * FCGI_EV_ERROR is sticky: every later call returns it and consumes nothing.
  */
 enum fcgi_event fcgi_reader_next(struct fcgi_reader *r, const uint8_t *buf, size_t len,

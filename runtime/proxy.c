@@ -23,6 +23,8 @@
 #include "log.h"
 #include "upstream.h"
 
+/* Records are encoded with this id and relabelled with the connection's
+ * own (upstream.req_id) when they are sent. */
 #define REQUEST_ID 1
 #define MAX_SPANS (OUTQ_MAX - 6)     /* room for head, chunk framing, end */
 #define MAX_CGI_HEADERS 256
@@ -33,7 +35,6 @@ static const uint8_t empty_params_stdin[16] = {
     FCGI_VERSION_1, FCGI_PARAMS, 0, REQUEST_ID, 0, 0, 0, 0,
     FCGI_VERSION_1, FCGI_STDIN,  0, REQUEST_ID, 0, 0, 0, 0,
 };
-static const uint8_t *const empty_stdin = empty_params_stdin + 8;
 
 enum fail_kind {
     FAIL_PROTOCOL, /* the upstream broke FastCGI or CGI rules */
@@ -41,6 +42,7 @@ enum fail_kind {
     FAIL_EOF,      /* closed before END_REQUEST */
     FAIL_TIMEOUT,
     FAIL_STATUS,   /* END_REQUEST with a protocolStatus other than COMPLETE */
+    FAIL_STRAY,    /* records of an earlier request before any of this one */
 };
 
 static void proxy_fail(struct conn *c, struct upstream *u, enum fail_kind kind,
@@ -207,7 +209,7 @@ static void queue_body_from_input(struct conn *c, struct upstream *u)
         size_t len = avail < c->body_left ? avail : (size_t)c->body_left;
         if (len > FCGI_MAX_CONTENT)
             len = FCGI_MAX_CONTENT;
-        fcgi_header_encode(u->stdin_hdr[i], FCGI_STDIN, REQUEST_ID, (uint16_t)len, 0);
+        fcgi_header_encode(u->stdin_hdr[i], FCGI_STDIN, u->req_id, (uint16_t)len, 0);
         outq_push(&u->out, u->stdin_hdr[i], 8);
         outq_push(&u->out, c->in + c->in_start, len);
         i++;
@@ -242,7 +244,7 @@ static int queue_body_from_spool(struct conn *c, struct upstream *u)
             log_err("%s: cannot read back a spooled request body", c->remote_addr);
             return -1;
         }
-        fcgi_header_encode(u->stdin_hdr[i], FCGI_STDIN, REQUEST_ID, (uint16_t)n, 0);
+        fcgi_header_encode(u->stdin_hdr[i], FCGI_STDIN, u->req_id, (uint16_t)n, 0);
         outq_push(&u->out, u->stdin_hdr[i], 8);
         outq_push(&u->out, data, (size_t)n);
         i++;
@@ -268,7 +270,8 @@ static int queue_stdin(struct conn *c, struct upstream *u)
         queue_body_from_input(c, u);
     }
     if (c->body_left == 0 && outq_space(&u->out) >= 1) {
-        outq_push(&u->out, empty_stdin, 8);
+        fcgi_header_encode(u->stdin_end, FCGI_STDIN, u->req_id, 0, 0);
+        outq_push(&u->out, u->stdin_end, 8);
         u->stdin_done = 1;
         /* The body's read deadline ends with the body; from here the
          * upstream's deadlines apply (and the client's write deadline,
@@ -341,7 +344,9 @@ void proxy_start(struct conn *c, struct upstream *u)
     u->rlen = u->roff = 0;
     u->got_bytes = 0;
     u->ended = 0;
-    fcgi_reader_init(&u->reader, REQUEST_ID);
+    u->req_id = (uint16_t)(u->req_id == UINT16_MAX ? 1 : u->req_id + 1);
+    fcgi_records_set_id(px->fcgi_prefix, px->fcgi_prefix_len, u->req_id);
+    fcgi_reader_init(&u->reader, u->req_id);
     if (!px->retried) {
         px->body_start = c->in_start;
         px->replayable = 1;
@@ -764,7 +769,8 @@ static int process_batch(struct conn *c, struct upstream *u)
             }
             break;
         case FCGI_EV_ERROR:
-            proxy_fail(c, u, FAIL_PROTOCOL, u->reader.error);
+            proxy_fail(c, u, u->reader.foreign && !u->reader.answered ? FAIL_STRAY : FAIL_PROTOCOL,
+                       u->reader.error);
             return -1;
         }
     }
@@ -898,10 +904,12 @@ void proxy_client_writable(struct conn *c)
 
 static int can_retry(const struct conn *c, const struct upstream *u, enum fail_kind kind)
 {
-    if (!u->reused || u->got_bytes || c->px.retried || !c->px.replayable)
+    /* Nothing of this request's answer came back (strays of the last one
+     * do not count). */
+    if (!u->reused || u->reader.answered || c->px.retried || !c->px.replayable)
         return 0;
     if (c->idempotent)
-        return kind == FAIL_RESET || kind == FAIL_EOF;
+        return kind == FAIL_RESET || kind == FAIL_EOF || kind == FAIL_STRAY;
     /* A request that must not run twice is sent again only when no byte of
      * it ever left: a reset after some did could come from a worker that
      * read it, ran it and died with the rest of the body unread. */
@@ -916,6 +924,10 @@ static void proxy_fail(struct conn *c, struct upstream *u, enum fail_kind kind,
 
     if (u->reused && !u->got_bytes && (kind == FAIL_RESET || kind == FAIL_EOF))
         upstream_fpm_closed(w);
+    if (kind == FAIL_STRAY)
+        log_warn("upstream %s: sent records for an earlier request after its END_REQUEST; "
+                 "connection closed [%s %.*s]",
+                 addr, c->remote_addr, (int)c->script.script_name_len, c->script.script_name);
     if (can_retry(c, u, kind)) {
         /* Routine when php-fpm recycles workers (pm.max_requests): not
          * logged, counted (reported at exit). */

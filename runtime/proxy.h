@@ -46,7 +46,8 @@ struct proxy_state {
     uint32_t hacc_len;
     uint32_t hacc_cap;
     uint32_t stderr_bytes; /* logged so far for this request */
-    const uint8_t *fcgi_prefix; /* BEGIN_REQUEST + PARAMS records (arena) */
+    uint8_t *fcgi_prefix;  /* BEGIN_REQUEST + PARAMS records (arena); their
+                            * request id is set for each connection */
     uint32_t fcgi_prefix_len;
     char chunk_line[24];   /* "<hex>\r\n" of the chunk being written */
 };

@@ -218,6 +218,14 @@ int kiln_serve(const struct kiln_site *site)
              sig == SIGINT ? "SIGINT" : "SIGTERM", site->shutdown_timeout_ms);
     stop_workers(&sh, site->shutdown_timeout_ms);
 
+    /* Every thread has closed all it had: each slot taken was given back.
+     * Tests fail on this line (kilnfix.py). */
+    uint32_t open = atomic_load(&sh.up_open), idle = atomic_load(&sh.up_idle);
+    uint32_t waiting = atomic_load(&sh.up_waiting);
+    if (open != 0 || idle != 0 || waiting != 0)
+        log_err("BUG: upstream accounting at exit: %u slots, %u idle, %u waiting left", open,
+                idle, waiting);
+
     uint64_t requests = 0, connects = 0, retries = 0;
     for (unsigned i = 0; i < sh.n_workers; i++) {
         requests += sh.workers[i].stats.requests;

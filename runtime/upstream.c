@@ -20,7 +20,6 @@
 #define FREE_UPS_MAX 64
 
 static void up_read_cb(evutil_socket_t fd, short what, void *arg);
-static void up_idle_readable(struct upstream *u);
 static void up_write_cb(evutil_socket_t fd, short what, void *arg);
 static void up_timer_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -136,7 +135,8 @@ static struct upstream *up_get(struct worker *w)
     u->fd = -1;
     u->client = NULL;
     u->reused = 0;
-    u->readable = u->want_write = 0;
+    u->readable = u->want_write = u->peer_closed = 0;
+    u->req_id = 0;
     return u;
 }
 
@@ -247,7 +247,12 @@ static int up_connect(struct upstream *u)
         int one = 1;
         setsockopt(u->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    event_assign(&u->rev, w->base, u->fd, EV_READ | EV_PERSIST | EV_ET, up_read_cb, u);
+    /* EV_CLOSED: a hang-up that arrives together with END_REQUEST raises
+     * no further edge, and must still be known (up_settled). */
+    u->peer_closed = 0;
+    u->readable = 0;
+    event_assign(&u->rev, w->base, u->fd, EV_READ | EV_CLOSED | EV_PERSIST | EV_ET, up_read_cb,
+                 u);
     event_assign(&u->wev, w->base, u->fd, EV_WRITE | EV_PERSIST | EV_ET, up_write_cb, u);
     deadline_init(&u->timer, w->base, up_timer_cb, u);
     int rc;
@@ -340,6 +345,28 @@ void upstream_redial(struct upstream *u)
 }
 
 /* ---- acquiring and releasing --------------------------------------------- */
+
+/*
+ * Is nothing waiting on u from php-fpm: no hang-up seen, and, when the last
+ * read may have left bytes behind, none there now (one MSG_PEEK)? The one
+ * check before u carries another request, whether it goes to the pool or
+ * straight to a waiting request. A php-fpm child that recycles (or a
+ * restart) writes END_REQUEST and hangs up at once; that hang-up usually
+ * arrives with the answer, in the same edge. Sending the next request on
+ * such a connection makes both sides wait: php-fpm's child drains what
+ * kiln sends until kiln closes, and kiln waits for an answer.
+ */
+static int up_settled(struct upstream *u)
+{
+    if (u->peer_closed)
+        return 0;
+    if (u->readable) {
+        if (!upstream_peer_open(u))
+            return 0;
+        u->readable = 0;
+    }
+    return 1;
+}
 
 static void idle_take(struct upstream *u)
 {
@@ -502,6 +529,11 @@ void upstream_release(struct upstream *u, int clean)
         upstream_close(u);
         return;
     }
+    if (!up_settled(u)) {
+        upstream_fpm_closed(w);
+        upstream_close(u);
+        return;
+    }
     /* A request of this thread is waiting: it gets the connection, unless a
      * request of another thread has waited clearly longer (by 1/16 of
      * upstream_queue_timeout). Then the connection is closed and its slot
@@ -543,13 +575,8 @@ void upstream_release(struct upstream *u, int clean)
     atomic_fetch_add(&sh->up_idle, 1);
     /* Pooled, then look for waiters: enqueue() counts itself, then looks
      * for idle connections (ask_to_shed), so one of the two sees the other. */
-    if (atomic_load(&sh->up_waiting) > 0) {
+    if (atomic_load(&sh->up_waiting) > 0)
         upstream_close(u); /* its slot goes to the waiter (slot_give) */
-        return;
-    }
-    /* If php-fpm closed it while it was busy, the edge came already. */
-    if (u->readable)
-        up_idle_readable(u);
 }
 
 void upstream_shed_idle(struct worker *w)
@@ -588,7 +615,7 @@ void upstream_close_idle(struct worker *w)
  * longer safe to reuse. */
 static void up_idle_readable(struct upstream *u)
 {
-    if (upstream_peer_open(u)) {
+    if (!u->peer_closed && upstream_peer_open(u)) {
         u->readable = 0;
         return;
     }
@@ -619,9 +646,10 @@ static void up_read_cb(evutil_socket_t fd, short what, void *arg)
     struct upstream *u = arg;
     struct worker *w = u->w;
     (void)fd;
-    (void)what;
 
     u->readable = 1;
+    if (what & EV_CLOSED)
+        u->peer_closed = 1;
     if (u->state == UP_IDLE)
         up_idle_readable(u);
     else if (u->state == UP_ACTIVE && u->client != NULL)

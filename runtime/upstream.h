@@ -54,8 +54,13 @@ struct upstream {
     unsigned addr_index;        /* which resolved address */
     uint64_t idle_since_ms;
     uint8_t readable;           /* edge-triggered: more may be waiting */
+    uint8_t peer_closed;        /* php-fpm's hang-up was seen (EV_CLOSED) */
     uint8_t want_write;
     uint8_t reused;             /* the current request came from the pool */
+    uint16_t req_id;            /* FastCGI id of the current request; each
+                                 * request on a connection gets the next one,
+                                 * so a stray record of the last one is told
+                                 * apart from the answer to this one */
 
     /* Request side. */
     struct outq out;
@@ -65,6 +70,7 @@ struct upstream {
                                    answer waiting: send no more, read that */
     uint64_t body_sent;         /* body bytes queued as STDIN */
     uint8_t stdin_hdr[UPSTREAM_STDIN_HDRS][8]; /* headers of queued STDIN records */
+    uint8_t stdin_end[8];       /* the empty STDIN record ending the body */
     uint32_t stdin_hdrs_used;   /* of stdin_hdr, until the queue is written */
 
     /* Response side. */

@@ -16,6 +16,9 @@
  *   -t SECONDS exit after this long (default 900), so a peer left behind by
  *              a crashed test never outlives it for long
  *
+ * The ok body names the connection, the request's number on it and its
+ * FastCGI request id: "ok conn=C req=R id=I len=L fnv=F".
+ *
  * One thread per connection, blocking I/O: a misbehaviour is a few lines of
  * straight code. The records are encoded here, not with kiln's codec, so a
  * bug in that codec cannot hide itself.
@@ -44,6 +47,11 @@
  *   noread        never read the request body; wait ms (default 60000)
  *   after_end     a correct response with a STDOUT record after END_REQUEST
  *   stray         a correct response, then ms (100) later a stray byte
+ *   stray_late    after hold (0) ms a correct response, then delay (20) ms
+ *                 later a STDOUT record for the same request id carrying an
+ *                 "X-Injected: yes" header block and a body, as if the
+ *                 response went on after its END_REQUEST (delay=0: in the
+ *                 next write, right behind it)
  *
  * Options: n (bytes), ms (milliseconds), ps, t; slow=MS sleeps MS
  * milliseconds after each STDIN record, so kiln's writes of a large body
@@ -228,7 +236,7 @@ struct request {
     unsigned id;
     int keep_conn;
     char mode[32];
-    long n, ms, ps, t, pre, gap, slow, read;
+    long n, ms, ps, t, pre, gap, slow, read, hold, delay;
     char then[8];
     uint64_t body_len;
     uint32_t fnv;
@@ -322,6 +330,8 @@ static void decide(struct request *rq, const uint8_t *params, size_t len)
     rq->gap = opt_num(qs, qlen, "gap", 300);
     rq->slow = opt_num(qs, qlen, "slow", 0);
     rq->read = opt_num(qs, qlen, "read", 1);
+    rq->hold = opt_num(qs, qlen, "hold", 0);
+    rq->delay = opt_num(qs, qlen, "delay", 20);
 }
 
 /*
@@ -398,8 +408,9 @@ static const char ok_head[] = "Status: 200 OK\r\nContent-Type: text/plain\r\n\r\
 static int send_ok(struct peer_conn *pc, struct request *rq)
 {
     char body[256];
-    int n = snprintf(body, sizeof body, "%sok conn=%lu req=%lu len=%llu fnv=%08x\n", ok_head,
-                     pc->id, pc->served, (unsigned long long)rq->body_len, rq->fnv);
+    int n = snprintf(body, sizeof body, "%sok conn=%lu req=%lu id=%u len=%llu fnv=%08x\n",
+                     ok_head, pc->id, pc->served, rq->id, (unsigned long long)rq->body_len,
+                     rq->fnv);
     if (send_stream(pc->fd, T_STDOUT, rq->id, body, (size_t)n) != 0)
         return -1;
     return send_end(pc->fd, rq->id, 0);
@@ -517,6 +528,18 @@ static int serve(struct peer_conn *pc, struct request *rq)
         len = append_record(buf, len, T_STDOUT, rq->id, "late", 4);
         mark_bad(pc);
         return send_all(fd, buf, len);
+    }
+    if (strcmp(m, "stray_late") == 0) {
+        static const char injected[] = "X-Injected: yes\r\nContent-Type: text/plain\r\n\r\n"
+                                       "injected body\n";
+        mark_bad(pc); /* before the response: see after_end */
+        if (rq->hold > 0 && wait_hangup(fd, rq->hold))
+            return -1;
+        if (send_ok(pc, rq) != 0)
+            return -1;
+        if (rq->delay > 0 && wait_hangup(fd, rq->delay))
+            return -1;
+        return send_record(fd, T_STDOUT, rq->id, injected, sizeof injected - 1, 0);
     }
     if (strcmp(m, "stray") == 0) {
         mark_bad(pc); /* before the response: see after_end */

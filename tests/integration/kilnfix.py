@@ -103,9 +103,16 @@ class PhpFpm:
             # forks new ones, which would outlive it as orphans still
             # serving on the old socket.
             self.proc.send_signal(signal.SIGSTOP)
+            children = self.worker_pids()
             subprocess.run(["pkill", "-KILL", "-P", str(self.proc.pid)], check=False)
             self.proc.kill()
             self.proc.wait()
+            # SIGKILL is delivered asynchronously, and until a child is gone
+            # it still holds the listening socket it inherited: a new
+            # php-fpm started before that would look up and then refuse.
+            wait_for(lambda: not any(os.path.exists(f"/proc/{p}") and
+                                     "zombie" not in _proc_state(p) for p in children),
+                     what="php-fpm children gone")
         self.proc = None
 
     def worker_pids(self):
@@ -113,6 +120,17 @@ class PhpFpm:
             return []
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
         return [int(p) for p in out.stdout.split()]
+
+
+def _proc_state(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("State:"):
+                    return line
+    except OSError:
+        pass
+    return "zombie"
 
 
 def _can_connect(host, port):
@@ -190,8 +208,9 @@ class Kiln:
                 "retried": int(m.group(3))}
 
     def sanitizer_problems(self):
-        """Lines of the log that a sanitizer wrote (empty when clean)."""
-        bad = ("AddressSanitizer", "LeakSanitizer", "runtime error", "ThreadSanitizer")
+        """Lines of the log that a sanitizer wrote, or kiln's own invariant
+        checks ("BUG: ..."); empty when clean."""
+        bad = ("AddressSanitizer", "LeakSanitizer", "runtime error", "ThreadSanitizer", "BUG: ")
         return [line for line in self.log_text().splitlines() if any(b in line for b in bad)]
 
     def rss_kib(self):

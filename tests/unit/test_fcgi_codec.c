@@ -580,6 +580,73 @@ static void test_reader_wrong_request_id(void **state)
     expect_error(s, n, "record for another request id", 0);
 }
 
+/* Strays of an earlier request (its id) before any record of this one:
+ * `foreign` with `answered` still 0; after a record of ours, `answered`. */
+static void test_reader_foreign_flags(void **state)
+{
+    (void)state;
+    uint8_t s[64];
+    struct fcgi_reader r;
+    size_t used, dlen;
+    const uint8_t *data;
+
+    size_t n = rec(s, FCGI_STDOUT, 6, "X-Injected: 1\r\n\r\n", 17, 0);
+    fcgi_reader_init(&r, 7);
+    assert_int_equal(fcgi_reader_next(&r, s, n, &used, &data, &dlen), FCGI_EV_ERROR);
+    assert_true(r.foreign);
+    assert_false(r.answered);
+
+    n = rec(s, FCGI_STDOUT, 7, "ok", 2, 0);
+    n += rec(s + n, FCGI_STDOUT, 6, "no", 2, 0);
+    fcgi_reader_init(&r, 7);
+    enum fcgi_event ev;
+    size_t off = 0;
+    while ((ev = fcgi_reader_next(&r, s + off, n - off, &used, &data, &dlen)) == FCGI_EV_STDOUT)
+        off += used;
+    assert_int_equal(ev, FCGI_EV_ERROR);
+    assert_true(r.foreign);
+    assert_true(r.answered);
+
+    /* Other errors are not foreign. */
+    n = rec(s, 42, 7, "\0\0\0\0\0\0\0\0", 8, 0);
+    fcgi_reader_init(&r, 7);
+    assert_int_equal(fcgi_reader_next(&r, s, n, &used, &data, &dlen), FCGI_EV_ERROR);
+    assert_false(r.foreign);
+}
+
+/* A request encoded with one id is re-labelled for the connection that
+ * carries it: every record header, and nothing else, changes. */
+static void test_records_set_id(void **state)
+{
+    (void)state;
+    uint8_t s[256], orig[256];
+    size_t n = 0;
+    n += rec(s + n, FCGI_PARAMS, 1, "\x03\x01" "abc" "d", 6, 2);
+    n += rec(s + n, FCGI_PARAMS, 1, NULL, 0, 0);
+    n += rec(s + n, FCGI_STDIN, 1, "body", 4, 4);
+    n += rec(s + n, FCGI_STDIN, 1, NULL, 0, 0);
+    memcpy(orig, s, n);
+
+    assert_int_equal(fcgi_records_set_id(s, n, 0x1234), 0);
+    size_t off = 0;
+    int records = 0;
+    while (off < n) {
+        struct fcgi_header h;
+        assert_int_equal(fcgi_header_decode(s + off, n - off, &h), 8);
+        assert_int_equal(h.request_id, 0x1234);
+        size_t total = 8 + h.content_length + h.padding_length;
+        assert_memory_equal(s + off + 4, orig + off + 4, total - 4);
+        assert_memory_equal(s + off, orig + off, 2);
+        off += total;
+        records++;
+    }
+    assert_int_equal(records, 4);
+    assert_int_equal(fcgi_records_set_id(s, 0, 9), 0);
+    /* Not on a record boundary: refused. */
+    assert_int_equal(fcgi_records_set_id(s, n - 1, 9), -1);
+    assert_int_equal(fcgi_records_set_id(s, 5, 9), -1);
+}
+
 static void test_reader_wrong_version(void **state)
 {
     (void)state;
@@ -765,6 +832,8 @@ int main(void)
         cmocka_unit_test(test_reader_empty_stdout_span),
         cmocka_unit_test(test_reader_stdout_without_close),
         cmocka_unit_test(test_reader_wrong_request_id),
+        cmocka_unit_test(test_reader_foreign_flags),
+        cmocka_unit_test(test_records_set_id),
         cmocka_unit_test(test_reader_wrong_version),
         cmocka_unit_test(test_reader_unknown_type),
         cmocka_unit_test(test_reader_end_wrong_length),
