@@ -500,11 +500,35 @@ static const struct schema_key config_keys[] = {
      .doc = "Largest header block a script may send; larger gets 502."},
     {.name = "body_buffer_size", .type = T_INT, .offset = CFG(body_buffer_size),
      .def = "1048576", .min = 4096, .max = 268435456,
-     .doc = "A chunked request body is held in memory up to this many bytes, then spooled "
-            "to `temp_dir` (php-fpm needs the length before the body)."},
+     .doc = "A request body is received in full before it goes to php-fpm: in memory up to "
+            "this many bytes, then in a temporary file in `temp_dir`."},
     {.name = "temp_dir", .type = T_STRING, .offset = CFG(temp_dir), .def = "\"/tmp\"",
-     .check = check_abs_path, .doc = "Where large chunked request bodies are spooled.",
+     .check = check_abs_path,
+     .doc = "Where request bodies and responses past their memory bounds are held, in "
+            "unnamed temporary files.",
      .doc_range = "absolute; no `.`/`..` segments"},
+    {.name = "client_min_rate", .type = T_INT, .offset = CFG(client_min_rate), .def = "1024",
+     .min = 1, .max = 1073741824,
+     .doc = "Slowest average rate, in bytes per second, at which a client may send a request "
+            "head, and then its body, once `client_rate_grace` has passed; slower gets 408 "
+            "and the connection is closed."},
+    {.name = "client_rate_grace", .type = T_DURATION, .offset = CFG(client_rate_grace_ms),
+     .def = "\"10s\"", .min = 100, .max = 5 * MS_M,
+     .doc = "Time a request head, and then its body, may take before `client_min_rate` "
+            "applies."},
+    {.name = "response_buffer_size", .type = T_INT, .offset = CFG(response_buffer_size),
+     .def = "262144", .min = 4096, .max = 268435456,
+     .doc = "A response the client takes more slowly than php-fpm sends it is held in "
+            "memory up to this many bytes, then in a temporary file, so the php-fpm worker "
+            "is free when the script ends."},
+    {.name = "response_temp_max", .type = T_INT, .offset = CFG(response_temp_max),
+     .def = "134217728", .min = 0, .max = 68719476736LL,
+     .doc = "Most bytes of one response held in a temporary file; beyond, php-fpm is read "
+            "only as fast as the client takes the response. `0`: memory only."},
+    {.name = "buffer_memory_max", .type = T_INT, .offset = CFG(buffer_memory_max),
+     .def = "67108864", .min = 1048576, .max = 68719476736LL,
+     .doc = "Memory for request bodies and held responses over all connections; past it, "
+            "they go to temporary files."},
     {.name = "pool_max_idle", .type = T_INT, .offset = CFG(pool_max_idle), .def = "32",
      .min = 1, .max = 1024,
      .doc = "Idle php-fpm connections kept for reuse, over all threads (never more than "

@@ -133,6 +133,11 @@ struct config {
     int64_t max_response_header_size;
     int64_t body_buffer_size;
     struct cfg_str temp_dir;
+    int64_t client_min_rate;
+    int64_t client_rate_grace_ms;
+    int64_t response_buffer_size;
+    int64_t response_temp_max;
+    int64_t buffer_memory_max;
 };
 
 #endif /* KILN_GEN_MODEL_H */

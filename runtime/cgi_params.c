@@ -300,9 +300,21 @@ static void put_content(struct writer *w, const struct http_request *req,
 
     char num[20];
     size_t n = 0;
+    if (content_length == CGI_LENGTH_LATER)
+        return;
     if (content_length > 0 || (req->flags & (HTTP_F_CONTENT_LENGTH | HTTP_F_CHUNKED)))
         n = format_u64(num, content_length);
     put1(w, NAME("CONTENT_LENGTH"), num, n);
+}
+
+size_t cgi_params_content_length(uint8_t *out, size_t cap, uint64_t content_length)
+{
+    struct writer w = {out, out + cap, 0};
+    char num[20];
+    size_t n = format_u64(num, content_length);
+
+    put1(&w, NAME("CONTENT_LENGTH"), num, n);
+    return w.full ? 0 : (size_t)(w.p - out);
 }
 
 /* ---- request headers -------------------------------------------------------- */

@@ -30,7 +30,10 @@
  *                    "". Both are always sent, as nginx's stock
  *                    fastcgi_params do: php-fpm reads absent and empty
  *                    alike, and applications written against nginx may
- *                    test isset().
+ *                    test isset(). With CGI_LENGTH_LATER it is left out
+ *                    here and appended last by cgi_params_content_length()
+ *                    once the body is in (a chunked body's length is known
+ *                    only at its end).
  *   HTTPS            "on", only on a TLS connection
  *   REQUEST_SCHEME   "https" or "http"
  *   SERVER_ADDR
@@ -99,5 +102,15 @@ struct cgi_conn_info {
 size_t cgi_params_build(uint8_t *out, size_t cap, const struct kiln_site *site,
                         const struct http_request *req, const struct script_result *script,
                         const struct cgi_conn_info *conn, uint64_t content_length);
+
+/* content_length for cgi_params_build(): leave CONTENT_LENGTH out. */
+#define CGI_LENGTH_LATER UINT64_MAX
+
+/* The most bytes cgi_params_content_length() writes. */
+#define CGI_LENGTH_PAIR_MAX 36
+
+/* Encode CONTENT_LENGTH alone (for params built with CGI_LENGTH_LATER).
+ * Returns the bytes written, or 0 when they do not fit in cap. */
+size_t cgi_params_content_length(uint8_t *out, size_t cap, uint64_t content_length);
 
 #endif /* KILN_CGI_PARAMS_H */

@@ -8,7 +8,14 @@
  *
  * Order of a request: /healthz -> locations -> script resolution -> body
  * -> FastCGI. Everything before the FastCGI call is answered from baked
- * data without touching the upstream.
+ * data without touching the upstream, and the body is received in full
+ * before a php-fpm connection is taken (body.h), so a slow client never
+ * holds a php-fpm worker while it sends.
+ *
+ * Receive deadlines are totals, never re-armed by activity alone: a head
+ * must be in within read_timeout of its first byte, a body may pause at
+ * most read_timeout, and after client_rate_grace both must keep up an
+ * average of client_min_rate bytes per second (conn_receive_deadline).
  */
 #include "conn.h"
 
@@ -37,7 +44,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 
 const char *conn_state_name(enum conn_state s)
 {
-    static const char *const names[] = {"idle",  "head",  "spool", "queued",
+    static const char *const names[] = {"idle",  "head",  "body",   "queued",
                                         "proxy", "local", "linger", "dead"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
@@ -52,6 +59,27 @@ static void conn_timer(struct conn *c, uint32_t ms)
 static void conn_timer_off(struct conn *c)
 {
     deadline_clear(&c->timer);
+}
+
+/*
+ * The deadline of a head or body on its way in: never later than
+ * client_rate_grace plus what the bytes so far earn at client_min_rate
+ * (a client dripping bytes earns almost nothing), and for a head
+ * read_timeout after its first byte, for a body read_timeout of silence.
+ * Computed from totals each time bytes arrive.
+ */
+static void conn_receive_deadline(struct conn *c)
+{
+    const struct kiln_site *s = c->w->site;
+    uint64_t now = worker_now_ms(c->w);
+    uint64_t bytes = c->state == CONN_HEAD ? c->in_end - c->in_start : c->recv_bytes;
+    uint64_t due = c->recv_start_ms + s->client_rate_grace_ms + bytes * 1000 / s->client_min_rate;
+    uint64_t cap = c->state == CONN_HEAD ? c->recv_start_ms + s->read_timeout_ms
+                                         : now + s->read_timeout_ms;
+
+    if (due > cap)
+        due = cap;
+    conn_timer(c, due > now ? (uint32_t)(due - now) : 0);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -113,17 +141,21 @@ static void format_addr(const struct sockaddr *sa, char *host, size_t hcap, char
     }
 }
 
+/* The one place a connection's per-request state starts over. */
 static void conn_reset_request(struct conn *c)
 {
     http_parser_init(&c->parser);
     c->req.headers = c->headers;
-    c->continue_sent = 0;
-    c->body_left = 0;
+    c->body_unread = 0;
+    c->body_in_place = 0;
     c->body_len = 0;
+    c->recv_bytes = 0;
     c->head_only = 0;
     c->up = NULL;
     proxy_state_reset(&c->px);
-    body_spool_reset(&c->spool);
+    body_spool_reset(&c->body);
+    spool_reset(&c->held);
+    c->out_from_held = 0;
     arena_reset(&c->arena);
     outq_init(&c->out);
 }
@@ -145,12 +177,14 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
     c->in_start = c->in_end = 0;
     c->readable = 1; /* TCP_DEFER_ACCEPT: the request is usually here */
     c->peer_eof = c->want_write = c->close_after = 0;
-    c->head_pending = 0;
+    c->in_pending = 0;
     c->http10 = 0;
     arena_init(&c->arena, &w->arena_pool,
                2 * (size_t)w->site->max_header_size + w->site->max_response_header_size +
                    64 * 1024);
-    body_spool_init(&c->spool);
+    body_spool_init(&c->body, &w->spool_pool, w->site);
+    spool_init(&c->held, &w->spool_pool, w->site->response_buffer_size,
+               w->site->response_temp_max);
     c->px.hacc = NULL;
     conn_reset_request(c);
 
@@ -204,7 +238,9 @@ void conn_close(struct conn *c)
     deadline_stop(&c->timer);
     close(c->fd);
     c->fd = -1;
-    body_spool_reset(&c->spool);
+    body_spool_reset(&c->body);
+    spool_reset(&c->held);
+    c->out_from_held = 0;
     proxy_state_reset(&c->px);
     arena_reset(&c->arena);
     c->state = CONN_DEAD;
@@ -285,12 +321,13 @@ static enum fill_result conn_fill(struct conn *c)
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
         c->in_end += (uint32_t)n;
+        c->recv_bytes += (uint64_t)n;
         /* A short read drained the socket; the next edge says when more
          * arrives. A full read may have left bytes behind. A request body
          * is read once more even after a short read: a client that hangs
-         * up right behind its data raises no further edge, and its
-         * upload would hold the upstream until read_timeout. */
-        c->readable = (size_t)n == room || c->state == CONN_PROXY || c->state == CONN_SPOOL;
+         * up right behind its data raises no further edge, and would be
+         * noticed only at its deadline. */
+        c->readable = (size_t)n == room || c->state == CONN_BODY;
         return FILL_DATA;
     }
     c->readable = 0;
@@ -328,11 +365,9 @@ static int conn_send_local(struct conn *c)
     return 0;
 }
 
-/* An unread request body makes the connection unusable for another
- * request, unless it is read and thrown away; kiln closes instead. */
-static int body_pending(const struct conn *c)
+/* Does the request have a body, per its head? */
+static int has_body(const struct http_request *r)
 {
-    const struct http_request *r = &c->req;
     return (r->flags & HTTP_F_CHUNKED) ||
            ((r->flags & HTTP_F_CONTENT_LENGTH) && r->content_length > 0);
 }
@@ -345,7 +380,8 @@ void conn_error(struct conn *c, unsigned status, int keep)
         c->close_after = 1; /* and conn_queue_local closes after any body */
     if (c->state == CONN_QUEUED)
         upstream_dequeue(c);
-    outq_init(&c->out);
+    /* c->out holds nothing of this request's answer yet; what it holds
+     * (the rest of a "100 Continue") must still go out first. */
     if (c->px.probe) {
         /* php-fpm did not answer the readiness probe: not ready. */
         health_probe_answer(c, 0);
@@ -359,7 +395,9 @@ void conn_error(struct conn *c, unsigned status, int keep)
 void conn_queue_local(struct conn *c, const char *head, size_t head_len, const char *body,
                       size_t body_len)
 {
-    if (body_pending(c))
+    /* An unread body would be taken for the next request: close instead
+     * of reading it only to throw it away. */
+    if (c->body_unread)
         c->close_after = 1;
     /* A copy: the worker rewrites its Date line every second, and a write
      * that stops half-way would otherwise finish with the next second. */
@@ -381,123 +419,134 @@ void conn_respond(struct conn *c, const char *head, size_t head_len, const char 
 
 /* ---- requests ----------------------------------------------------------- */
 
-/* The request goes upstream: build its FastCGI params from the head (still
- * at in_start), then let the input buffer move on past it. */
-static void conn_to_upstream(struct conn *c, uint32_t consumed)
+/* The request and its body are complete: its records are laid out, and it
+ * waits for a php-fpm connection (or gets one at once). */
+static void conn_to_upstream(struct conn *c)
 {
-    int rc = proxy_prepare(c, &c->script);
+    int rc = proxy_seal(c);
     if (rc < 0) {
         conn_error(c, (unsigned)-rc, 0);
         return;
     }
-    /* From here on the head's bytes may be overwritten: nothing may use
-     * c->req's pointers any more. */
-    c->in_start += consumed;
-    c->head_pending = 0;
     c->state = CONN_QUEUED;
     conn_timer_off(c);
+    /* The rest of a "100 Continue" may still wait for the socket: from now
+     * on the write deadline bounds that wait. */
+    if (c->want_write)
+        conn_timer(c, c->w->site->write_timeout_ms);
     upstream_acquire(c);
+}
+
+/* The request goes upstream: build its FastCGI params from the head (still
+ * at in_start), then let the input buffer move on past the head. From here
+ * on nothing may use c->req's pointers. */
+static int conn_prepare(struct conn *c, int length_later)
+{
+    int rc = proxy_prepare(c, &c->script, length_later);
+    if (rc < 0) {
+        conn_error(c, (unsigned)-rc, 0);
+        return -1;
+    }
+    c->in_start += c->req.head_len;
+    c->in_pending = 0;
+    return 0;
 }
 
 void conn_forward(struct conn *c)
 {
     /* A body sent to a health endpoint is not read: close after. */
-    if (body_pending(c))
+    if (c->body_unread)
         c->close_after = 1;
     c->body_len = 0;
-    c->body_left = 0;
-    conn_to_upstream(c, c->req.head_len);
+    if (conn_prepare(c, 0) == 0)
+        conn_to_upstream(c);
 }
 
-/*
- * Collect a chunked body. The head stays in the input buffer, because the
- * params (which need the body's length) are built from it once the body is
- * complete; raw chunked bytes land after it and are dropped as soon as they
- * are decoded. Returns 1 when complete, 0 when more input is needed, -1
- * when the request was answered with an error.
- */
-static int conn_spool(struct conn *c)
+/* Queue "HTTP/1.1 100 Continue" and send it: the client waits for it before
+ * its body, which now has somewhere to go. It goes through c->out like any
+ * response, so a socket that takes only part of it gets the rest first. */
+static void conn_continue(struct conn *c)
 {
-    uint32_t raw = c->in_start + c->spool_off;
-    size_t used = 0;
-    int rc = body_spool_feed(&c->spool, c->w->site, c->in + raw, c->in_end - raw, &used);
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-    c->spool_off += (uint32_t)used;
+    outq_push(&c->out, cont, sizeof cont - 1);
+    conn_flush(c);
+}
+
+/* Feed what the input buffer holds to the body being received. Returns 1
+ * when the body is complete, 0 when more is needed, -1 when the request
+ * was answered with an error. */
+static int conn_body_feed(struct conn *c)
+{
+    size_t used = 0;
+    int rc = body_spool_feed(&c->body, c->in + c->in_start, c->in_end - c->in_start, &used);
+
+    c->in_start += (uint32_t)used;
     if (rc < 0) {
         conn_error(c, (unsigned)-rc, 0);
         return -1;
     }
-    if (rc == 0 && c->in_start + c->spool_off == c->in_end) {
-        c->in_end = c->in_start + c->req.head_len; /* all decoded: drop */
-        c->spool_off = c->req.head_len;
-    }
     return rc;
 }
 
-/*
- * A fill moves the head when it ends at the end of the buffer (compacted to
- * the front, or the buffer reallocated), and c->req points into it. Parse
- * it again where it is now: same bytes, same result, valid pointers.
- */
-static void conn_spool_rebase(struct conn *c, uint32_t start, uint32_t cap)
+static void conn_body_run(struct conn *c)
 {
-    if (c->in_start == start && c->in_cap == cap)
-        return;
-    http_parser_init(&c->parser);
-    c->req.headers = c->headers;
-    int rc = http_parse_request(&c->parser, c->in + c->in_start, c->req.head_len, &c->w->limits,
-                                &c->req);
-    (void)rc;
-    assert(rc == (int)c->req.head_len);
-}
-
-static void conn_spool_run(struct conn *c)
-{
-    while (c->state == CONN_SPOOL) {
-        int done = conn_spool(c);
-        if (done < 0)
-            return;
-        if (done == 1) {
-            c->body_len = body_spool_length(&c->spool);
-            conn_to_upstream(c, c->spool_off);
-            return;
+    while (c->state == CONN_BODY) {
+        if (c->in_end > c->in_start) {
+            int done = conn_body_feed(c);
+            if (done < 0)
+                return;
+            if (done == 1) {
+                c->body_unread = 0;
+                c->body_len = body_spool_length(&c->body);
+                conn_to_upstream(c);
+                return;
+            }
         }
         if (!c->readable)
-            return;
-        uint32_t start = c->in_start, cap = c->in_cap;
+            return; /* the deadline runs meanwhile */
         enum fill_result f = conn_fill(c);
-        conn_spool_rebase(c, start, cap);
         if (f == FILL_DATA) {
-            conn_timer(c, c->w->site->read_timeout_ms);
+            conn_receive_deadline(c);
         } else if (f != FILL_AGAIN) {
             if (f == FILL_EOF)
-                log_info("%s: client closed during a chunked body", c->remote_addr);
+                log_info("%s: client closed during the request body", c->remote_addr);
             conn_close(c);
             return;
         }
     }
 }
 
-void conn_continue(struct conn *c, int body_here)
+/* Receive the body before anything else happens to the request (body.h).
+ * A Content-Length body that came with its head stays where it is. */
+static void conn_receive_body(struct conn *c)
 {
-    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    const struct http_request *r = &c->req;
+    int chunked = (r->flags & HTTP_F_CHUNKED) != 0;
+    uint64_t length = chunked ? 0 : r->content_length;
 
-    if ((c->req.flags & HTTP_F_EXPECT_CONTINUE) && !c->continue_sent && !body_here) {
-        /* Tiny, and the socket is idle: written at once. */
-        ssize_t n = send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
-        (void)n;
+    c->body_len = length; /* CONTENT_LENGTH; a chunked body's comes at its end */
+    if (conn_prepare(c, chunked) != 0)
+        return;
+    if (!chunked && c->in_end - c->in_start >= length) {
+        c->body_in_place = 1;
+        c->body_off = c->in_start;
+        c->body_len = length;
+        c->in_pending = (uint32_t)length;
+        c->body_unread = 0;
+        conn_to_upstream(c);
+        return;
     }
-    c->continue_sent = 1;
-}
-
-static void conn_begin_spool(struct conn *c)
-{
-    body_spool_start(&c->spool, c->w->site);
-    c->spool_off = c->req.head_len;
-    c->state = CONN_SPOOL;
-    conn_timer(c, c->w->site->read_timeout_ms);
-    conn_continue(c, c->in_end > c->in_start + c->spool_off);
-    conn_spool_run(c);
+    body_spool_start(&c->body, c->w->site, chunked, length);
+    c->state = CONN_BODY;
+    c->recv_start_ms = worker_now_ms(c->w);
+    c->recv_bytes = c->in_end - c->in_start;
+    conn_receive_deadline(c);
+    /* A client that already began its body is not waiting for the go. */
+    if ((r->flags & HTTP_F_EXPECT_CONTINUE) && c->in_end == c->in_start)
+        conn_continue(c);
+    if (c->state == CONN_BODY)
+        conn_body_run(c);
 }
 
 /* A NUL in the query, written "%00" (a raw one never gets past the
@@ -519,12 +568,13 @@ static void conn_dispatch(struct conn *c)
     struct http_request *r = &c->req;
     int hidden = 0;
 
-    c->head_pending = r->head_len;
+    c->in_pending = r->head_len;
     c->started_ms = worker_now_ms(w);
     w->stats.requests++;
     c->http10 = r->version_minor == 0;
     c->head_only = r->method_id == HTTP_M_HEAD;
     c->close_after = !(r->flags & HTTP_F_KEEP_ALIVE);
+    c->body_unread = (uint8_t)has_body(r);
     conn_timer_off(c);
 
     if (r->flags & HTTP_F_ASTERISK) {
@@ -576,13 +626,13 @@ static void conn_dispatch(struct conn *c)
         conn_error(c, 413, 0);
         return;
     }
-    if (r->flags & HTTP_F_CHUNKED) {
-        conn_begin_spool(c);
+    if (c->body_unread) {
+        conn_receive_body(c);
         return;
     }
-    c->body_len = (r->flags & HTTP_F_CONTENT_LENGTH) ? r->content_length : 0;
-    c->body_left = c->body_len;
-    conn_to_upstream(c, r->head_len);
+    c->body_len = 0;
+    if (conn_prepare(c, 0) == 0)
+        conn_to_upstream(c);
 }
 
 /* Parse (and serve) request heads while there is input; stops when a
@@ -604,8 +654,9 @@ static void conn_serve_heads(struct conn *c)
             }
             if (c->state == CONN_IDLE) {
                 c->state = CONN_HEAD; /* the head's deadline starts now */
-                conn_timer(c, c->w->site->read_timeout_ms);
+                c->recv_start_ms = worker_now_ms(c->w);
             }
+            conn_receive_deadline(c);
         }
         if (!c->readable)
             break;
@@ -622,14 +673,14 @@ static void conn_serve_heads(struct conn *c)
     c->serving = 0;
 }
 
-/* Read and discard until the client closes or the limit is reached. */
+/* Read and discard until the client closes or the limit is reached. The
+ * input buffer is the sink: nothing in it is needed any more. */
 static void conn_linger_read(struct conn *c)
 {
-    static uint8_t sink[16384];
     size_t total = 0;
 
     for (;;) {
-        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+        ssize_t n = recv(c->fd, c->in, c->in_cap, 0);
         if (n > 0) {
             total += (size_t)n;
             if (total > LINGER_MAX_BYTES)
@@ -653,12 +704,8 @@ static void conn_run(struct conn *c)
     case CONN_HEAD:
         conn_serve_heads(c);
         break;
-    case CONN_SPOOL:
-        conn_spool_run(c);
-        break;
-    case CONN_PROXY:
-        if (c->body_left > 0)
-            proxy_client_readable(c);
+    case CONN_BODY:
+        conn_body_run(c);
         break;
     case CONN_LINGER:
         conn_linger_read(c);
@@ -669,28 +716,6 @@ static void conn_run(struct conn *c)
     }
 }
 
-int conn_read_body(struct conn *c)
-{
-    if (!c->readable) {
-        /* Nothing in the socket: wait for the client, but not forever (a
-         * stalled body would hold the php-fpm worker and the slot). */
-        conn_timer(c, c->w->site->read_timeout_ms);
-        return 0;
-    }
-    enum fill_result f = conn_fill(c);
-    if (f == FILL_DATA) {
-        conn_timer(c, c->w->site->read_timeout_ms);
-        return 1;
-    }
-    if (f == FILL_AGAIN) {
-        conn_timer(c, c->w->site->read_timeout_ms);
-        return 0;
-    }
-    log_info("%s: client closed during the request body", c->remote_addr);
-    conn_close(c);
-    return -1;
-}
-
 void conn_request_done(struct conn *c)
 {
     struct worker *w = c->w;
@@ -698,8 +723,8 @@ void conn_request_done(struct conn *c)
     conn_timer_off(c);
     int stopping = atomic_load_explicit(&w->sh->stopping, memory_order_relaxed);
     int close_now = c->close_after || stopping || w->draining;
-    c->in_start += c->head_pending;
-    c->head_pending = 0;
+    c->in_start += c->in_pending;
+    c->in_pending = 0;
     conn_reset_request(c);
     if (close_now) {
         conn_linger(c);
@@ -719,18 +744,27 @@ void conn_request_done(struct conn *c)
 
 int conn_flush(struct conn *c)
 {
+    size_t before = c->out.bytes;
     int r = outq_write(&c->out, c->fd);
+    /* While a body comes in (after "100 Continue"), its own deadline
+     * applies, not the write deadline. */
+    int own = c->state != CONN_BODY;
 
     if (r == 1) {
         if (c->want_write) {
             c->want_write = 0;
-            conn_timer_off(c);
+            if (own)
+                conn_timer_off(c);
         }
         return 1;
     }
     if (r == 0) {
+        /* write_timeout bounds a wait without progress: output queued
+         * behind (a response being held) does not keep alive a client that
+         * takes nothing. */
+        if (own && (!c->want_write || c->out.bytes < before))
+            conn_timer(c, c->w->site->write_timeout_ms);
         c->want_write = 1;
-        conn_timer(c, c->w->site->write_timeout_ms);
         return 0;
     }
     if (errno != EPIPE && errno != ECONNRESET)
@@ -770,6 +804,8 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
             conn_request_done(c);
     } else if (c->state == CONN_PROXY) {
         proxy_client_writable(c);
+    } else {
+        conn_flush(c); /* the rest of a "100 Continue" */
     }
     worker_reap(w);
 }
@@ -789,9 +825,18 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
         conn_close(c);
         break;
     case CONN_HEAD:
-    case CONN_SPOOL:
-        log_info("%s: request not received within read_timeout", c->remote_addr);
-        c->close_after = 1;
+        log_info("%s: request head not received in time (%u bytes in %llu ms)", c->remote_addr,
+                 c->in_end - c->in_start,
+                 (unsigned long long)(worker_now_ms(w) - c->recv_start_ms));
+        conn_error(c, 408, 0);
+        break;
+    case CONN_BODY:
+        log_info("%s: request body not received in time (%llu bytes in %llu ms; "
+                 "client_min_rate %u B/s after %u ms, read_timeout %u ms)",
+                 c->remote_addr, (unsigned long long)c->recv_bytes,
+                 (unsigned long long)(worker_now_ms(w) - c->recv_start_ms),
+                 w->site->client_min_rate, w->site->client_rate_grace_ms,
+                 w->site->read_timeout_ms);
         conn_error(c, 408, 0);
         break;
     case CONN_QUEUED:

@@ -26,7 +26,8 @@
 enum conn_state {
     CONN_IDLE = 0,   /* keep-alive: no byte of the next request yet */
     CONN_HEAD,       /* reading a request head */
-    CONN_SPOOL,      /* collecting a chunked request body before dispatch */
+    CONN_BODY,       /* receiving a request body, before a php-fpm
+                      * connection is taken (body.h) */
     CONN_QUEUED,     /* waiting for an upstream connection */
     CONN_PROXY,      /* attached to an upstream */
     CONN_LOCAL,      /* writing a response kiln made itself */
@@ -65,21 +66,27 @@ struct conn {
     struct arena arena;
     uint8_t http10;
     uint8_t head_only;       /* HEAD: no response body */
-    uint32_t head_pending;   /* head bytes to consume when the request ends
-                              * (answered locally, head never consumed) */
-    uint8_t continue_sent;   /* "100 Continue" written or not needed */
     uint8_t idempotent;      /* safe to send twice (RFC 9110 9.2.2) */
-    uint64_t body_left;      /* Content-Length body bytes not yet received */
+    uint8_t body_unread;     /* the request has a body not (all) read yet */
+    uint8_t body_in_place;   /* the body is in `in` at body_off (not copied) */
+    uint32_t in_pending;     /* bytes of this request still in `in` (head
+                              * answered locally, body sent from there),
+                              * consumed when the request ends */
+    uint32_t body_off;       /* body_in_place: where in `in` it starts */
     uint64_t body_len;       /* body length announced to the upstream */
-    struct body_spool spool; /* chunked bodies */
-    uint32_t spool_off;      /* raw chunked bytes start at in_start + this */
+    struct body_spool body;  /* a body not in place */
+    uint64_t recv_start_ms;  /* the head's first byte, or the body's start */
+    uint64_t recv_bytes;     /* body bytes received so far */
     struct script_result script; /* strings in the arena */
     struct upstream *up;
     struct proxy_state px;
     uint64_t started_ms;
 
-    /* Output. */
+    /* Output: `out` is written first, then what `held` holds (a response
+     * the client is slower to take than php-fpm is to send; spool.h). */
     struct outq out;
+    struct spool held;
+    uint8_t out_from_held;   /* `out` holds a window of `held` */
 
     /* Addresses, as text, for CGI params and logs. */
     char remote_addr[INET6_ADDRSTRLEN];
@@ -105,8 +112,8 @@ void conn_queue_local(struct conn *c, const char *head, size_t head_len, const c
 void conn_respond(struct conn *c, const char *head, size_t head_len, const char *body,
                   size_t body_len);
 
-/* Send the request to php-fpm with c->script as its script (used by the
- * readiness probe). */
+/* Send the request to php-fpm with c->script as its script, without its
+ * body (the readiness probe). */
 void conn_forward(struct conn *c);
 
 /* The proxy finished the response (all of it is in c->out or written). */
@@ -116,10 +123,12 @@ void conn_request_done(struct conn *c);
  * (the write event resumes), -1 when the client is gone (c is closed). */
 int conn_flush(struct conn *c);
 
-/* Send "HTTP/1.1 100 Continue" once, if the request asked for it and its
- * body is not already here (body_here), and only when the body has
- * somewhere to go. */
-void conn_continue(struct conn *c, int body_here);
+/* Where the body of the request on c is: in place in the input buffer
+ * (returns a pointer to all of it), or NULL: in c->body. */
+static inline const uint8_t *conn_body_in_place(const struct conn *c)
+{
+    return c->body_in_place ? c->in + c->body_off : NULL;
+}
 
 /* Close now (marks dead; memory is freed by worker_reap). Detaches and
  * closes the upstream if one is attached mid-request. */
@@ -130,10 +139,5 @@ void conn_free(struct conn *c);
 
 /* Graceful shutdown: close idle connections, let busy ones finish. */
 void conn_drain_all(struct worker *w);
-
-/* Read more of a request body into the input buffer. Returns 1 when bytes
- * arrived, 0 when none are there now (the read edge resumes), -1 when the
- * client is gone (c is closed). */
-int conn_read_body(struct conn *c);
 
 #endif /* KILN_CONN_H */

@@ -90,20 +90,20 @@ static size_t params_record_len(const uint8_t *params, size_t n)
 /* Lay the params out as PARAMS records of at most 65535 bytes each, split
  * between pairs, after a BEGIN_REQUEST, followed by the empty PARAMS record
  * (and the empty STDIN one when there is no body). One record, the usual
- * case, is built in place; more are copied into a second block. */
+ * case, stays in place, its headers written by label_records() for the
+ * connection that carries it; more are copied into a second block. */
 static int lay_out_records(struct conn *c, uint8_t *buf, size_t n)
 {
     struct proxy_state *px = &c->px;
     size_t tail = c->body_len == 0 ? 16 : 8;
 
     if (n <= FCGI_MAX_CONTENT) {
-        fcgi_begin_request_encode(buf, REQUEST_ID, FCGI_RESPONDER, FCGI_KEEP_CONN);
-        fcgi_header_encode(buf + 16, FCGI_PARAMS, REQUEST_ID, (uint16_t)n, 0);
-        memcpy(buf + 24 + n, empty_params_stdin, tail);
         px->fcgi_prefix = buf;
         px->fcgi_prefix_len = (uint32_t)(24 + n + tail);
+        px->prefix_single = 1;
         return 0;
     }
+    px->prefix_single = 0;
     /* Records hold at least half of their room each: a pair that does not
      * fit in what is left of one is bigger than half a record. */
     size_t nrec = 2 * ((n + FCGI_MAX_CONTENT - 1) / FCGI_MAX_CONTENT) + 1;
@@ -130,7 +130,27 @@ static int lay_out_records(struct conn *c, uint8_t *buf, size_t n)
     return 0;
 }
 
-int proxy_prepare(struct conn *c, const struct script_result *sr)
+/* Label the request's records with the id of the connection's request:
+ * one PARAMS record (the usual case) by writing its headers, several by
+ * walking them. */
+static void label_records(struct conn *c, uint16_t id)
+{
+    struct proxy_state *px = &c->px;
+    uint8_t *p = px->fcgi_prefix;
+
+    if (!px->prefix_single) {
+        fcgi_records_set_id(p, px->fcgi_prefix_len, id);
+        return;
+    }
+    size_t n = px->fcgi_prefix_len - 24 - (c->body_len == 0 ? 16 : 8);
+    fcgi_begin_request_encode(p, id, FCGI_RESPONDER, FCGI_KEEP_CONN);
+    fcgi_header_encode(p + 16, FCGI_PARAMS, id, (uint16_t)n, 0);
+    fcgi_header_encode(p + 24 + n, FCGI_PARAMS, id, 0, 0);
+    if (c->body_len == 0)
+        fcgi_header_encode(p + 32 + n, FCGI_STDIN, id, 0, 0);
+}
+
+int proxy_prepare(struct conn *c, const struct script_result *sr, int length_later)
 {
     const struct kiln_site *site = c->w->site;
     struct cgi_conn_info ci = {
@@ -143,17 +163,33 @@ int proxy_prepare(struct conn *c, const struct script_result *sr)
         .tls = 0,
     };
     size_t bound = params_bound(c, sr);
-    uint8_t *buf = arena_alloc(&c->arena, 24 + bound + 16);
+    /* Room for the record header before, CONTENT_LENGTH and the closing
+     * records after (lay_out_records builds the usual one record in place). */
+    uint8_t *buf = arena_alloc(&c->arena, 24 + bound + CGI_LENGTH_PAIR_MAX + 16);
 
     if (buf == NULL)
         return -431;
-    size_t n = cgi_params_build(buf + 24, bound, site, &c->req, sr, &ci, c->body_len);
+    size_t n = cgi_params_build(buf + 24, bound, site, &c->req, sr, &ci,
+                                length_later ? CGI_LENGTH_LATER : c->body_len);
     if (n == 0)
         return -431;
     c->idempotent = c->req.method_id == HTTP_M_GET || c->req.method_id == HTTP_M_HEAD ||
                     c->req.method_id == HTTP_M_OPTIONS || c->req.method_id == HTTP_M_PUT ||
                     c->req.method_id == HTTP_M_DELETE;
-    return lay_out_records(c, buf, n);
+    c->px.params = buf;
+    c->px.params_len = (uint32_t)n;
+    c->px.length_later = (uint8_t)length_later;
+    return 0;
+}
+
+int proxy_seal(struct conn *c)
+{
+    struct proxy_state *px = &c->px;
+    size_t n = px->params_len;
+
+    if (px->length_later)
+        n += cgi_params_content_length(px->params + 24 + n, CGI_LENGTH_PAIR_MAX, c->body_len);
+    return lay_out_records(c, px->params, n);
 }
 
 /* Write what is queued for the upstream. Returns 1 when all is written, 0
@@ -189,8 +225,6 @@ static int up_flush(struct conn *c, struct upstream *u)
         u->want_write = 0;
         u->body_refused = 1;
         deadline_set(&u->timer, upstream_wait_ms(u, u->w->site->read_timeout_ms));
-        if (!c->want_write)
-            deadline_clear(&c->timer); /* the client's body is not read now */
         return -1;
     }
     proxy_fail(c, u, (err == EPIPE || err == ECONNRESET) ? FAIL_RESET : FAIL_PROTOCOL,
@@ -198,51 +232,40 @@ static int up_flush(struct conn *c, struct upstream *u)
     return -1;
 }
 
-/* Queue STDIN records for body bytes in the client's input buffer. */
-static void queue_body_from_input(struct conn *c, struct upstream *u)
-{
-    uint32_t i = u->stdin_hdrs_used;
-
-    while (c->body_left > 0 && c->in_end > c->in_start && outq_space(&u->out) >= 3 &&
-           i < UPSTREAM_STDIN_HDRS) {
-        size_t avail = c->in_end - c->in_start;
-        size_t len = avail < c->body_left ? avail : (size_t)c->body_left;
-        if (len > FCGI_MAX_CONTENT)
-            len = FCGI_MAX_CONTENT;
-        fcgi_header_encode(u->stdin_hdr[i], FCGI_STDIN, u->req_id, (uint16_t)len, 0);
-        outq_push(&u->out, u->stdin_hdr[i], 8);
-        outq_push(&u->out, c->in + c->in_start, len);
-        i++;
-        c->in_start += (uint32_t)len;
-        c->body_left -= len;
-        u->body_sent += len;
-    }
-    u->stdin_hdrs_used = i;
-}
-
-/* Is a queued record still pointing into the spool's stage buffer? Memory
- * records end at mem_len, so once body_sent has passed it a file record
- * went through the stage, and it stays there until the queue is written. */
+/* Is a queued record still pointing into the body's stage buffer? Memory
+ * records end at the spool's mem_end, so once body_sent has passed it a
+ * file record went through the stage, and it stays there until the queue
+ * is written. */
 static int stage_busy(const struct conn *c, const struct upstream *u)
 {
-    return u->body_sent > c->spool.mem_len && !outq_empty(&u->out);
+    return u->body_sent > c->body.data.mem_end && !outq_empty(&u->out);
 }
 
-/* Queue STDIN records for a collected chunked body. File-held bytes come
- * through one stage buffer, so at most one such record may be queued until
- * the queue is fully written: reading the next one would overwrite bytes
- * still waiting for the socket. */
-static int queue_body_from_spool(struct conn *c, struct upstream *u)
+/* Queue STDIN records for the body, in place in the input buffer or
+ * collected in c->body, as far as the queue has room. File-held bytes come
+ * through one stage buffer, so at most one such record is queued until the
+ * queue is written: reading the next would overwrite bytes still waiting
+ * for the socket. Returns -1 when the collected body cannot be read. */
+static int queue_body_records(struct conn *c, struct upstream *u)
 {
+    const uint8_t *in_place = conn_body_in_place(c);
     uint32_t i = u->stdin_hdrs_used;
 
-    while (u->body_sent < c->body_len && !stage_busy(c, u) && outq_space(&u->out) >= 3 &&
-           i < UPSTREAM_STDIN_HDRS) {
+    while (u->body_sent < c->body_len && outq_space(&u->out) >= 3 && i < UPSTREAM_STDIN_HDRS) {
         const uint8_t *data;
-        long n = body_spool_get(&c->spool, u->body_sent, FCGI_MAX_CONTENT, &data);
-        if (n <= 0) {
-            log_err("%s: cannot read back a spooled request body", c->remote_addr);
-            return -1;
+        long n;
+        if (in_place != NULL) {
+            uint64_t left = c->body_len - u->body_sent;
+            n = (long)(left < FCGI_MAX_CONTENT ? left : FCGI_MAX_CONTENT);
+            data = in_place + u->body_sent;
+        } else {
+            if (stage_busy(c, u))
+                break;
+            n = body_spool_get(&c->body, u->body_sent, FCGI_MAX_CONTENT, &data);
+            if (n <= 0) {
+                log_err("%s: cannot read back a collected request body", c->remote_addr);
+                return -1;
+            }
         }
         fcgi_header_encode(u->stdin_hdr[i], FCGI_STDIN, u->req_id, (uint16_t)n, 0);
         outq_push(&u->out, u->stdin_hdr[i], 8);
@@ -251,40 +274,29 @@ static int queue_body_from_spool(struct conn *c, struct upstream *u)
         u->body_sent += (uint64_t)n;
     }
     u->stdin_hdrs_used = i;
-    c->body_left = c->body_len - u->body_sent;
     return 0;
 }
 
-/* Queue what the upstream can have of the body now (and the empty STDIN
- * record after the last byte). Returns -1 when the request failed. */
+/* Queue what the upstream can have of the body now, and the empty STDIN
+ * record after its last byte. Returns -1 when the request failed. */
 static int queue_stdin(struct conn *c, struct upstream *u)
 {
     if (u->stdin_done)
         return 0;
-    if (c->spool.active) {
-        if (queue_body_from_spool(c, u) != 0) {
-            proxy_fail(c, u, FAIL_PROTOCOL, "request body spool unreadable");
-            return -1;
-        }
-    } else {
-        queue_body_from_input(c, u);
+    if (queue_body_records(c, u) != 0) {
+        proxy_fail(c, u, FAIL_PROTOCOL, "request body unreadable");
+        return -1;
     }
-    if (c->body_left == 0 && outq_space(&u->out) >= 1) {
+    if (u->body_sent == c->body_len && outq_space(&u->out) >= 1) {
         fcgi_header_encode(u->stdin_end, FCGI_STDIN, u->req_id, 0, 0);
         outq_push(&u->out, u->stdin_end, 8);
         u->stdin_done = 1;
-        /* The body's read deadline ends with the body; from here the
-         * upstream's deadlines apply (and the client's write deadline,
-         * when a write to it is pending). */
-        if (!c->want_write)
-            deadline_clear(&c->timer);
     }
     return 0;
 }
 
-/* Move the request body to the upstream as fast as both sides allow. What
- * is queued goes out in one write with whatever body is already here (the
- * params and a small body in one go: php-fpm wakes once). */
+/* Send the request (its body is complete) as fast as the upstream takes
+ * it: the params and a small body go in one write, so php-fpm wakes once. */
 static void proxy_pump_body(struct conn *c, struct upstream *u)
 {
     /* After END_REQUEST, or a hang-up after the answer began, the upstream
@@ -294,28 +306,10 @@ static void proxy_pump_body(struct conn *c, struct upstream *u)
     if (u->ended || u->body_refused)
         return;
     for (;;) {
-        if (queue_stdin(c, u) != 0)
+        if (queue_stdin(c, u) != 0 || outq_empty(&u->out))
             return;
-        if (!outq_empty(&u->out)) {
-            int r = up_flush(c, u);
-            /* The upstream is not taking the body, so kiln stops reading
-             * the client: its read deadline must not run meanwhile (the
-             * client is not the one stalling). The upstream's write
-             * deadline applies, and gives the 504. */
-            if (r == 0 && !c->want_write)
-                deadline_clear(&c->timer);
-            if (r != 1)
-                return;
-            continue;
-        }
-        if (u->stdin_done)
+        if (up_flush(c, u) != 1)
             return;
-        /* Nothing to send: wait for the client to send more. Reading may
-         * overwrite bytes already sent, so the request is no longer
-         * replayable after this. */
-        c->px.replayable = 0;
-        if (conn_read_body(c) <= 0)
-            return; /* wait for the read edge, or the client is gone */
     }
 }
 
@@ -339,36 +333,21 @@ void proxy_start(struct conn *c, struct upstream *u)
     u->stdin_hdrs_used = 0;
     u->body_refused = 0;
     u->req_written = 0;
-    u->stdin_done = c->body_len == 0;
+    u->stdin_done = c->body_len == 0; /* the prefix ends with the empty STDIN */
     u->body_sent = 0;
     u->rlen = u->roff = 0;
     u->got_bytes = 0;
     u->ended = 0;
     u->req_id = (uint16_t)(u->req_id == UINT16_MAX ? 1 : u->req_id + 1);
-    fcgi_records_set_id(px->fcgi_prefix, px->fcgi_prefix_len, u->req_id);
+    label_records(c, u->req_id);
     fcgi_reader_init(&u->reader, u->req_id);
-    if (!px->retried) {
-        px->body_start = c->in_start;
-        px->replayable = 1;
-    }
     outq_push(&u->out, px->fcgi_prefix, px->fcgi_prefix_len);
-
-    /* Ask for the body only now that it has somewhere to go. */
-    conn_continue(c, c->body_left <= (uint64_t)(c->in_end - c->in_start));
     proxy_pump_body(c, u);
 }
 
 void proxy_upstream_writable(struct upstream *u)
 {
     proxy_pump_body(u->client, u);
-}
-
-void proxy_client_readable(struct conn *c)
-{
-    struct upstream *u = c->up;
-
-    if (u != NULL && u->state == UP_ACTIVE && outq_empty(&u->out) && !u->stdin_done)
-        proxy_pump_body(c, u);
 }
 
 /* ---- response head ------------------------------------------------------- */
@@ -506,7 +485,8 @@ static int header_dropped(const struct kiln_site *s, const struct cgi_response *
             return 1;
         break;
     case 17:
-        if (NAME_IS(h, "transfer-encoding"))
+        /* X-Accel-Buffering is for kiln (as for nginx), not the client. */
+        if (NAME_IS(h, "transfer-encoding") || NAME_IS(h, "x-accel-buffering"))
             return 1;
         break;
     case 18:
@@ -586,9 +566,12 @@ static int build_head(struct conn *c, long long all_body)
         return -1;
     }
     for (uint32_t i = 0; i < r->n_headers; i++) {
-        size += r->headers[i].name_len + r->headers[i].value_len + 4;
-        if (NAME_IS(&r->headers[i], "connection"))
-            connection = &r->headers[i];
+        const struct cgi_header *h = &r->headers[i];
+        size += h->name_len + h->value_len + 4;
+        if (NAME_IS(h, "connection"))
+            connection = h;
+        else if (NAME_IS(h, "x-accel-buffering") && http_name_eq(h->value, h->value_len, "no", 2))
+            px->no_absorb = 1;
     }
     int no_body = c->head_only || r->status == 204 || r->status == 304;
     if (no_body)
@@ -642,6 +625,7 @@ static int build_head(struct conn *c, long long all_body)
     else if (c->http10)
         p = put(p, "Connection: keep-alive\r\n", 24);
     p = put(p, "\r\n", 2);
+    /* The head is the first byte out: nothing is held before it. */
     outq_push(&c->out, head, (size_t)(p - head));
     px->head_done = 1;
     return 0;
@@ -686,8 +670,104 @@ static void log_stderr(struct conn *c, const uint8_t *d, size_t n)
              c->script.script_name, esc, take < n && n - take > 2 ? " [truncated]" : "");
 }
 
+/* ---- output to the client ------------------------------------------------ */
+
+/* Bytes of one batch the client's output can grow by: a read buffer of
+ * STDOUT content, its chunk framing and the last chunk. */
+#define BATCH_MAX_OUT (UPSTREAM_RBUF_SIZE + 64)
+/* What one write to the client takes from c->held at most. */
+#define HELD_WINDOW (256 * 1024)
+
+/* Does output go to c->held (the client fell behind), not straight into
+ * c->out? */
+static int holding(const struct conn *c)
+{
+    return c->out_from_held || spool_pending(&c->held) > 0;
+}
+
+/* Append response bytes: into c->out while nothing is held (zero-copy:
+ * they stay where they are, the upstream's read buffer or the arena, until
+ * written), else behind what c->held holds. Room in c->held is checked
+ * before a batch is read (can_take_more). Returns -1 (fail_why set) when
+ * the temporary file fails. */
+static int emit(struct conn *c, const void *p, size_t n)
+{
+    if (!holding(c)) {
+        outq_push(&c->out, p, n);
+        return 0;
+    }
+    if (spool_append(&c->held, p, n) != 0) {
+        c->px.fail_why = "cannot hold the response for a slow client";
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The client fell behind with c->out holding pieces of the upstream's read
+ * buffer (and the head, and chunk framing): copy them into c->held, so the
+ * upstream can be read on and php-fpm's worker goes free when the script
+ * ends. `at_end`: the response is complete; its tail is held even when the
+ * script asked not to be buffered, since that frees the worker and delays
+ * nothing. Returns 1 when nothing in c->out points into the read buffer
+ * any more, 0 when it must stay (backpressure), -1 when the temporary file
+ * fails (fail_why set; some bytes may have moved: the response is lost).
+ */
+static int absorb(struct conn *c, int at_end)
+{
+    struct outq *q = &c->out;
+
+    if (c->out_from_held || outq_empty(q))
+        return 1;
+    if ((c->px.no_absorb && !at_end) || spool_room(&c->held) < q->bytes)
+        return 0;
+    for (uint32_t i = q->head; i < q->tail; i++) {
+        if (spool_append(&c->held, q->iov[i].iov_base, q->iov[i].iov_len) != 0) {
+            c->px.fail_why = "cannot hold the response for a slow client";
+            return -1;
+        }
+    }
+    outq_init(q);
+    return 1;
+}
+
+/* May the upstream be read now? Not while c->out holds pieces of its read
+ * buffer; while holding, only if c->held has room for a whole batch. */
+static int can_take_more(const struct conn *c)
+{
+    if (!holding(c))
+        return outq_empty(&c->out);
+    return spool_room(&c->held) >= BATCH_MAX_OUT;
+}
+
+int proxy_client_push(struct conn *c)
+{
+    for (;;) {
+        if (!outq_empty(&c->out)) {
+            size_t before = c->out.bytes;
+            int r = conn_flush(c);
+            if (r < 0)
+                return -1;
+            if (c->out_from_held)
+                spool_drop(&c->held, c->held.start + (before - c->out.bytes));
+            if (r == 0)
+                return 0;
+            c->out_from_held = 0;
+        }
+        if (spool_pending(&c->held) == 0)
+            return 1;
+        long n = spool_peek(&c->held, &c->out, HELD_WINDOW);
+        if (n <= 0) {
+            log_err("%s: cannot read back a held response", c->remote_addr);
+            conn_close(c);
+            return -1;
+        }
+        c->out_from_held = 1;
+    }
+}
+
 /* Queue body spans for the client under the chosen framing. */
-static int queue_body(struct conn *c, struct spans *sp)
+static int queue_spans(struct conn *c, struct spans *sp)
 {
     struct proxy_state *px = &c->px;
 
@@ -710,12 +790,14 @@ static int queue_body(struct conn *c, struct spans *sp)
             *--q = hex[v & 15];
             v >>= 4;
         } while (v != 0);
-        outq_push(&c->out, q, (size_t)(end - q));
+        if (emit(c, q, (size_t)(end - q)) != 0)
+            return -1;
     }
     for (uint32_t i = 0; i < sp->n; i++)
-        outq_push(&c->out, sp->data[i], sp->len[i]);
+        if (emit(c, sp->data[i], sp->len[i]) != 0)
+            return -1;
     if (px->framing == FRAME_CHUNKED)
-        outq_push(&c->out, "\r\n", 2);
+        return emit(c, "\r\n", 2);
     return 0;
 }
 
@@ -792,51 +874,74 @@ static int process_batch(struct conn *c, struct upstream *u)
         proxy_fail(c, u, FAIL_PROTOCOL, px->fail_why);
         return -1;
     }
-    if (queue_body(c, &sp) != 0) {
+    if (queue_spans(c, &sp) != 0 ||
+        (u->ended && px->framing == FRAME_CHUNKED && emit(c, "0\r\n\r\n", 5) != 0)) {
         proxy_fail(c, u, FAIL_PROTOCOL, px->fail_why);
         return -1;
     }
-    if (u->ended && px->framing == FRAME_CHUNKED)
-        outq_push(&c->out, "0\r\n\r\n", 5);
     return 0;
 }
 
-/* Everything of the response is queued or written: hand the upstream back
- * and finish the request. */
-static void proxy_complete(struct conn *c, struct upstream *u)
+/* The response is all in hand and nothing the client still has to take
+ * points into u's read buffer: hand the upstream back (to the pool, or to
+ * a request waiting for one) while the client takes its time. */
+static void proxy_release(struct conn *c, struct upstream *u)
+{
+    int clean = u->stdin_done && outq_empty(&u->out) && u->roff == u->rlen;
+
+    c->up = NULL;
+    upstream_release(u, clean);
+}
+
+/* Everything of the response is written. */
+static void proxy_done(struct conn *c)
 {
     struct proxy_state *px = &c->px;
-    int clean = u->stdin_done && outq_empty(&u->out) && u->roff == u->rlen;
 
     if (px->framing == FRAME_LENGTH && px->length_left > 0) {
         log_warn("%s: upstream sent %llu bytes less than its Content-Length", c->remote_addr,
                  (unsigned long long)px->length_left);
         c->close_after = 1;
     }
-    if (c->body_left > 0 || !u->stdin_done)
-        c->close_after = 1; /* the rest of the request body is unread */
-    c->up = NULL;
-    upstream_release(u, clean);
     conn_request_done(c);
 }
 
+/* END_REQUEST is in. The client takes what is left from c->out and
+ * c->held; the upstream goes back at once unless pieces of its read buffer
+ * still wait in c->out and cannot be held. */
 static void proxy_finish(struct conn *c, struct upstream *u)
 {
-    /* The whole response is in hand: only the client's write deadline
-     * applies while it drains. */
+    /* Only the client's write deadline applies while it drains. */
     deadline_clear(&u->timer);
     c->px.finishing = 1;
-    int r = conn_flush(c);
-    if (r == 1)
-        proxy_complete(c, u);
+    int r = proxy_client_push(c);
+    if (r < 0)
+        return;
+    if (r == 1) {
+        proxy_release(c, u);
+        proxy_done(c);
+        return;
+    }
+    int a = absorb(c, 1);
+    if (a < 0)
+        proxy_fail(c, u, FAIL_PROTOCOL, c->px.fail_why);
+    else if (a == 1)
+        proxy_release(c, u);
 }
 
+/* Read the upstream's records while the client's output can take them. */
 void proxy_upstream_readable(struct upstream *u)
 {
     struct conn *c = u->client;
     int looked = 0;
 
-    while (outq_empty(&c->out) && !c->px.finishing) {
+    while (!c->px.finishing) {
+        if (!can_take_more(c)) {
+            /* The client is behind and nothing more can be held: wait for
+             * it; its write deadline applies, not the upstream's. */
+            deadline_clear(&u->timer);
+            return;
+        }
         if (u->roff == u->rlen) {
             /* A short read usually means the socket is drained, but a
              * hang-up that came in with the data raises no further edge:
@@ -877,27 +982,43 @@ void proxy_upstream_readable(struct upstream *u)
             proxy_finish(c, u);
             return;
         }
-        if (!outq_empty(&c->out) && conn_flush(c) == 0) {
-            /* The client is slow: stop reading the upstream until it has
-             * taken this batch; the client's write deadline applies. */
-            deadline_clear(&u->timer);
+        int r = proxy_client_push(c);
+        if (r < 0)
+            return;
+        if (r == 0 && absorb(c, 0) < 0) {
+            proxy_fail(c, u, FAIL_PROTOCOL, c->px.fail_why);
             return;
         }
-        if (c->state == CONN_DEAD)
-            return;
     }
 }
 
 void proxy_client_writable(struct conn *c)
 {
     struct upstream *u = c->up;
+    int r = proxy_client_push(c);
 
-    if (conn_flush(c) != 1 || u == NULL)
+    if (r < 0)
         return;
-    if (c->px.finishing)
-        proxy_complete(c, u);
-    else
-        proxy_upstream_readable(u);
+    if (!c->px.finishing) {
+        if (r == 0 && absorb(c, 0) < 0)
+            proxy_fail(c, u, FAIL_PROTOCOL, c->px.fail_why);
+        else
+            proxy_upstream_readable(u);
+        return;
+    }
+    if (r == 1) {
+        if (u != NULL)
+            proxy_release(c, u);
+        proxy_done(c);
+        return;
+    }
+    if (u == NULL)
+        return;
+    int a = absorb(c, 1);
+    if (a < 0)
+        proxy_fail(c, u, FAIL_PROTOCOL, c->px.fail_why);
+    else if (a == 1)
+        proxy_release(c, u);
 }
 
 /* ---- failures ------------------------------------------------------------- */
@@ -906,7 +1027,7 @@ static int can_retry(const struct conn *c, const struct upstream *u, enum fail_k
 {
     /* Nothing of this request's answer came back (strays of the last one
      * do not count). */
-    if (!u->reused || u->reader.answered || c->px.retried || !c->px.replayable)
+    if (!u->reused || u->reader.answered || c->px.retried)
         return 0;
     if (c->idempotent)
         return kind == FAIL_RESET || kind == FAIL_EOF || kind == FAIL_STRAY;
@@ -933,11 +1054,7 @@ static void proxy_fail(struct conn *c, struct upstream *u, enum fail_kind kind,
          * logged, counted (reported at exit). */
         c->px.retried = 1;
         w->stats.up_retries++;
-        if (!c->spool.active) {
-            c->in_start = c->px.body_start;
-            c->body_left = c->body_len;
-        }
-        upstream_redial(u);
+        upstream_redial(u); /* the body is held in full: sent again from its start */
         return;
     }
     log_err("upstream %s: %s [%s %.*s]", addr, detail, c->remote_addr,

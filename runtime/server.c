@@ -222,9 +222,13 @@ int kiln_serve(const struct kiln_site *site)
      * Tests fail on this line (kilnfix.py). */
     uint32_t open = atomic_load(&sh.up_open), idle = atomic_load(&sh.up_idle);
     uint32_t waiting = atomic_load(&sh.up_waiting);
+    uint64_t spooled = atomic_load(&sh.spool_memory);
     if (open != 0 || idle != 0 || waiting != 0)
         log_err("BUG: upstream accounting at exit: %u slots, %u idle, %u waiting left", open,
                 idle, waiting);
+    if (spooled != 0)
+        log_err("BUG: %llu bytes of spool blocks not returned at exit",
+                (unsigned long long)spooled);
 
     uint64_t requests = 0, connects = 0, retries = 0;
     for (unsigned i = 0; i < sh.n_workers; i++) {

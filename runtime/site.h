@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define KILN_SITE_MAGIC 0x4b494c4eu /* "KILN" */
-#define KILN_SITE_ABI 1u
+#define KILN_SITE_ABI 2u
 
 /* A baked byte string. `ptr` is NUL-terminated for convenience; `len`
  * excludes the NUL. An empty string is {"", 0}, never NULL. */
@@ -210,8 +210,15 @@ struct kiln_site {
     uint32_t max_header_size;        /* request head bytes; more -> 431 */
     uint32_t max_headers;            /* header lines; more -> 431 */
     uint32_t max_response_header_size; /* CGI header block from upstream */
-    uint32_t body_buffer_size;       /* chunked body kept in memory up to */
-    const char *temp_dir;            /* larger chunked bodies spool here */
+    uint32_t body_buffer_size;       /* request body kept in memory up to */
+    const char *temp_dir;            /* bodies and responses past memory go here */
+
+    /* slow clients (body.h, spool.h, conn.c) */
+    uint32_t client_min_rate;        /* bytes/s a head, then a body, must keep up */
+    uint32_t client_rate_grace_ms;   /* before client_min_rate applies */
+    uint32_t response_buffer_size;   /* response held in memory for a slow client */
+    uint64_t response_temp_max;      /* ... then in a temporary file up to this */
+    uint64_t buffer_memory_max;      /* bodies and held responses, all threads */
 
     /* upstream connection pool */
     uint32_t pool_max_idle;          /* idle connections kept, all threads */

@@ -216,6 +216,7 @@ static void *worker_main(void *arg)
     upstream_close_idle(w);
     worker_reap(w);
     arena_pool_destroy(&w->arena_pool);
+    spool_pool_destroy(&w->spool_pool);
     return NULL;
 }
 
@@ -229,6 +230,8 @@ int worker_start(struct worker *w)
     TAILQ_INIT(&w->dead_conns);
     TAILQ_INIT(&w->dead_ups);
     arena_pool_init(&w->arena_pool, 256);
+    spool_pool_init(&w->spool_pool, 64, &w->sh->spool_memory, w->site->buffer_memory_max,
+                    w->site->temp_dir);
     w->limits = (struct http_limits){w->site->max_request_line, w->site->max_header_size,
                                      w->site->max_headers};
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

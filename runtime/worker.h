@@ -24,6 +24,7 @@
 #include "http_parse.h"
 #include "http_response.h"
 #include "site.h"
+#include "spool.h"
 
 struct conn;
 struct upstream;
@@ -58,6 +59,8 @@ struct shared {
     _Atomic unsigned wake_rr;    /* round robin for slot hand-off */
     _Atomic uint64_t careful_until; /* ms: php-fpm recycles connections;
                                      * see upstream_fpm_closed() */
+    _Atomic uint64_t spool_memory;  /* bytes of spool blocks held, all threads
+                                     * (bounded by buffer_memory_max) */
 };
 
 /* Why a worker was woken (bits of worker.wake_bits). */
@@ -93,6 +96,7 @@ struct worker {
 
     struct http_date date;
     struct arena_pool arena_pool;
+    struct spool_pool spool_pool; /* blocks for bodies and held responses */
 
     struct conn_list conns;       /* every client connection */
     uint32_t n_conns;

@@ -22,6 +22,7 @@ VALID = sorted((HERE / "valid").glob("*.json"))
 
 DURATION_KEYS = {"dial_timeout", "read_timeout", "write_timeout", "pool_idle_timeout",
                  "keepalive_timeout", "shutdown_timeout", "upstream_queue_timeout",
+                 "client_rate_grace",
                  "cache_ttl", "max_age", "nonce_lifetime", "ttl", "timeout"}
 SECRET_KEYS = {"ha1", "password_hash", "password"}
 
@@ -35,6 +36,8 @@ DEFAULTS = {
     "max_body_size": 10485760, "max_concurrency": 1024, "max_request_line": 8192,
     "max_header_size": 32768, "max_headers": 100, "max_response_header_size": 65536,
     "body_buffer_size": 1048576, "temp_dir": "/tmp", "pool_max_idle": 32,
+    "client_min_rate": 1024, "client_rate_grace": "10s", "response_buffer_size": 262144,
+    "response_temp_max": 134217728, "buffer_memory_max": 67108864,
     "pool_idle_timeout": "30s", "upstream_max_conns": 5, "response_headers": {},
     "locations": [],
     "cors": {"enabled": False, "allowed_origins": [], "allowed_methods": [],

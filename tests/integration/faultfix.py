@@ -24,7 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from kilnfix import BUILD, HERE, Kiln, PhpFpm, prepare_state, wait_for
+from kilnfix import BUILD, HERE, Kiln, PhpFpm, make_marks_dir, prepare_state, wait_for
 
 RSS_SLACK_KIB = 4 * 1024
 ASAN_QUARANTINE_MB = 16
@@ -136,6 +136,7 @@ def fault_site(name, peer=False, pool=None, nofile=None, www=HERE / "www_fault")
     from conftest import stop_site
     wait_site_free(name)
     state = prepare_state(name, www)
+    make_marks_dir(state)
     kiln = LimitedKiln(name, nofile=nofile)
     if peer:
         backend = Peer(state, kiln.config["address"]).start()

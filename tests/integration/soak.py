@@ -9,8 +9,10 @@ php-fpm pool of 8 workers, on loopback only, and drives it from client
 threads with a seeded mix: keep-alive and new connections, HTTP/1.0 and
 1.1, GET, HEAD and pipelined requests, kiln's own answers, POST bodies by
 Content-Length (small and up to 4 MiB) and chunked (spooled), streamed
-responses of 1-8 MiB, and clients that leave in the middle of an upload, a
-download, or while PHP works. Every response is checked (status, framing,
+responses of 1-8 MiB, clients that leave in the middle of an upload, a
+download, or while PHP works, bodies sent slowly (but fast enough) and
+dripped (cut with 408 after client_rate_grace), and slow readers of large
+responses (held for them). Every response is checked (status, framing,
 body bytes or their MD5).
 
 It fails on:
@@ -35,7 +37,6 @@ Prints a report: requests and errors by kind, RSS, descriptors, CPU.
 """
 import argparse
 import hashlib
-import os
 import random
 import socket
 import sys
@@ -239,6 +240,70 @@ def s_abort_upload(kiln, rnd):
         c.close()
 
 
+def s_slow_body(kiln, rnd):
+    """A body sent in pieces, slowly but well above client_min_rate."""
+    c = Client(kiln)
+    try:
+        body = rnd.randbytes(rnd.randint(2000, 60000))
+        c.send(b"POST /echo.php HTTP/1.1\r\nHost: soak.test\r\nContent-Length: %d\r\n\r\n"
+               % len(body))
+        step = len(body) // 4 + 1
+        for i in range(0, len(body), step):
+            time.sleep(rnd.uniform(0.01, 0.05))
+            c.send(body[i:i + step])
+        check_echo(c.read(), body)
+        return 1
+    finally:
+        c.close()
+
+
+def s_drip_body(kiln, rnd):
+    """A body dripped below client_min_rate: 408 once the grace period is
+    over, and the connection closed."""
+    c = Client(kiln)
+    try:
+        c.send(b"POST /echo.php HTTP/1.1\r\nHost: soak.test\r\nContent-Length: 5000\r\n\r\nd")
+        c.sock.settimeout(0.25)
+        for _ in range(40):
+            try:
+                data = c.sock.recv(65536)
+                c.stream.buf += data
+                if not data or b"\r\n\r\n" in c.stream.buf:
+                    break
+            except (TimeoutError, socket.timeout):
+                pass
+            try:
+                c.send(b"d")
+            except OSError:
+                break
+        c.sock.settimeout(20)
+        f = c.read()
+        expect(f.status == 408, f"drip {f!r}")
+        expect(f.header("connection") == "close", "408 without Connection: close")
+        return 1
+    finally:
+        c.close()
+
+
+def s_slow_reader(kiln, rnd):
+    """A client with a small receive window that pauses before it reads, then
+    reads in small pieces: every byte arrives (the response was held)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    s.settimeout(20)
+    s.connect((kiln.host, kiln.port))
+    try:
+        n = rnd.randint(1 << 20, 6 << 20)
+        s.sendall(req("GET", f"/stream.php?bytes={n}&chunk=65536"))
+        time.sleep(rnd.uniform(0.1, 0.5))
+        f = read_fetched(s, timeout=20)
+        expect(f.status == 200 and f.complete, f"slow reader {f!r}")
+        expect(len(f.body) == n and f.body == BIG[:n], f"slow reader body {len(f.body)} of {n}")
+        return 1
+    finally:
+        s.close()
+
+
 def s_abort_waiting(kiln, rnd):
     c = Client(kiln)
     try:
@@ -262,6 +327,9 @@ SCENARIOS = [
     ("abort_download", 3, s_abort_download),
     ("abort_upload", 3, s_abort_upload),
     ("abort_waiting", 3, s_abort_waiting),
+    ("slow_body", 3, s_slow_body),
+    ("drip_body", 1, s_drip_body),
+    ("slow_reader", 3, s_slow_reader),
 ]
 
 

@@ -430,8 +430,8 @@ static void test_content(void **state)
     add_header(f, "content-type", "image/png");
     add_header(f, "Content-Type", "text/plain"); /* the first one counts */
     f->req.flags |= HTTP_F_CHUNKED;
-    ps = build(f, UINT64_MAX);
-    expect(ps, "CONTENT_LENGTH", "18446744073709551615");
+    ps = build(f, 268435456);
+    expect(ps, "CONTENT_LENGTH", "268435456");
     expect(ps, "CONTENT_TYPE", "image/png");
     absent(ps, "HTTP_TRANSFER_ENCODING");
     absent(ps, "HTTP_CONTENT_TYPE");
@@ -442,6 +442,40 @@ static void test_content(void **state)
     set_request(f, "POST", "/");
     add_header(f, "Content-Type", "");
     expect(build(f, 1234567), "CONTENT_LENGTH", "1234567");
+}
+
+/* A chunked body's length is known only at its end: the params are built
+ * without CONTENT_LENGTH, and the pair is appended once it is (it is the
+ * only one then, and last). */
+static void test_content_length_later(void **state)
+{
+    struct fixture *f = *state;
+
+    set_request(f, "POST", "/upload.php");
+    add_header(f, "Transfer-Encoding", "chunked");
+    f->req.flags |= HTTP_F_CHUNKED;
+    size_t len = build_cap(f, OUT_CAP, CGI_LENGTH_LATER);
+    assert_true(len > 0);
+    size_t extra = cgi_params_content_length(f->out + len, OUT_CAP - len, 123456789);
+    assert_true(extra > 0 && extra <= CGI_LENGTH_PAIR_MAX);
+    const uint8_t *name, *value;
+    uint32_t nl, vl;
+    assert_int_equal(fcgi_param_decode(f->out + len, extra, &name, &nl, &value, &vl), (int)extra);
+    assert_memory_equal(name, "CONTENT_LENGTH", 14);
+    assert_int_equal(vl, 9);
+    assert_memory_equal(value, "123456789", 9);
+
+    /* Built once more without the pair: build() decodes it all and finds
+     * no CONTENT_LENGTH (and no name twice). */
+    struct params *ps = build(f, CGI_LENGTH_LATER);
+    absent(ps, "CONTENT_LENGTH");
+    expect(ps, "CONTENT_TYPE", "");
+
+    /* The largest value fits the bound; a buffer one byte short is refused. */
+    uint8_t pair[CGI_LENGTH_PAIR_MAX];
+    size_t big = cgi_params_content_length(pair, sizeof pair, UINT64_MAX - 1);
+    assert_int_equal(big, CGI_LENGTH_PAIR_MAX);
+    assert_int_equal(cgi_params_content_length(pair, big - 1, UINT64_MAX - 1), 0);
 }
 
 static void test_https(void **state)
@@ -716,6 +750,7 @@ int main(void)
         T(test_request_uri_absolute_form),
         T(test_script_filename_root),
         T(test_content),
+        T(test_content_length_later),
         T(test_https),
         T(test_proxy_dropped),
         T(test_forwarded_for_replaced),
