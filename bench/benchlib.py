@@ -301,7 +301,7 @@ def build_tools():
     os.makedirs(TOOLS, exist_ok=True)
     cc = os.environ.get("CC", "cc")
     jobs = [
-        ("fcgi_null", ["fcgi_null.c", "../runtime/fcgi_codec.c"], ["-O2", "-I" + os.path.join(BENCH, "..", "runtime")]),
+        ("fcgi_null", ["fcgi_null.c", "../proto/fcgi_codec.c"], ["-O2", "-I" + os.path.join(BENCH, "..", "proto")]),
         ("kaclient", ["kaclient.c"], ["-O2"]),
         ("alloc_count.so", ["alloc_count.c"], ["-O2", "-shared", "-fPIC", "-pthread"]),
     ]

@@ -10,6 +10,7 @@
 #include "emit.h"
 #include "lint.h"
 #include "schema.h"
+#include "serve.h"
 #include "validate.h"
 
 int config_load(const char *text, size_t len, struct config *c, struct diag *d)
@@ -62,6 +63,8 @@ int gen_run(const char *text, size_t len, const char *config_name,
     /* Lint only a valid config: warnings about a broken one are noise. */
     if (d->errors == 0)
         lint_config(&c, opt->check_fs, d);
+    if (d->errors == 0 && !opt->serve_all)
+        serve_check(&c, d);
     if (failed(d, opt))
         goto done;
 

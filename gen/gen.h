@@ -1,7 +1,7 @@
 /*
  * gen.h - the whole generator on one config text, in memory.
  *
- *   JSON text --config_load--> model --validate--> --lint-->
+ *   JSON text --config_load--> model --validate--> --lint--> --serve_check-->
  *             --canon--> canonical JSON + SHA-256 --emit--> site.c, locations.gperf
  *
  * No file is read or written here (the optional document_root symlink lint
@@ -18,8 +18,11 @@
 #include "model.h"
 
 struct gen_options {
-    int strict;   /* warnings fail the run */
-    int check_fs; /* run lints that look at the build host */
+    int strict;    /* warnings fail the run */
+    int check_fs;  /* run lints that look at the build host */
+    int serve_all; /* skip serve_check(): the generator's own tests of the
+                    * emitters of tables this runtime does not serve yet;
+                    * kiln-gen never sets it */
 };
 
 struct gen_result {

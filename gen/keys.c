@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "hdr.h"
 #include "lexical.h"
 #include "model.h"
 #include "netaddr.h"
@@ -71,23 +72,6 @@ static void check_index(struct schema_ctx *p, void *field)
                   s->p);
 }
 
-struct managed_header {
-    const char *name;
-    const char *why;
-};
-
-static const struct managed_header managed_headers[] = {
-    {"Content-Length", "kiln frames every response itself"},
-    {"Transfer-Encoding", "kiln frames every response itself"},
-    {"Connection", "it is hop-by-hop; kiln manages connections"},
-    {"Keep-Alive", "it is hop-by-hop; kiln manages connections"},
-    {"Upgrade", "it is hop-by-hop; kiln manages connections"},
-    {"Trailer", "it is hop-by-hop; kiln manages connections"},
-    {"TE", "it is hop-by-hop; kiln manages connections"},
-    {"Proxy-Connection", "it is hop-by-hop; kiln manages connections"},
-    {"Date", "kiln sends the current Date on every response"},
-};
-
 static void check_response_header(struct schema_ctx *p, void *field)
 {
     struct cfg_header *h = field;
@@ -96,12 +80,10 @@ static void check_response_header(struct schema_ctx *p, void *field)
         bad_value(p, &h->name, why);
         return;
     }
-    for (size_t i = 0; i < COUNT(managed_headers); i++) {
-        if (lex_ieq(h->name.p, h->name.len, managed_headers[i].name)) {
-            diag_error(p->diag, p->path.p, "%s cannot be configured: %s", h->name.p,
-                       managed_headers[i].why);
-            return;
-        }
+    const struct hdr_info *info;
+    if (hdr_class(h->name.p, h->name.len, &info) & HDR_MANAGED) {
+        diag_error(p->diag, p->path.p, "%s cannot be configured: %s", h->name.p, info->why);
+        return;
     }
     why = lex_header_value(h->value.p, h->value.len);
     if (why != NULL)

@@ -121,7 +121,7 @@ static int run(const struct args *a)
 {
     struct diag d = DIAG_INIT;
     struct gen_result r;
-    struct gen_options opt = {a->strict, 1};
+    struct gen_options opt = {.strict = a->strict, .check_fs = 1};
     size_t len;
     int status = 1;
     memset(&r, 0, sizeof r);

@@ -3,23 +3,14 @@
  */
 #include "netaddr.h"
 
+#include "ascii.h"
+
 #include <stdio.h>
 #include <string.h>
 
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static char lower_ascii(char c)
@@ -79,7 +70,7 @@ int ip6_parse(const char *s, size_t len, uint8_t out[16])
         if (n == 8)
             return -1;
         size_t j = i;
-        while (j < len && hex_value(s[j]) >= 0)
+        while (j < len && ascii_hex_value((uint8_t)s[j]) >= 0)
             j++;
         if (j < len && s[j] == '.') {
             uint8_t v4[4];
@@ -94,7 +85,7 @@ int ip6_parse(const char *s, size_t len, uint8_t out[16])
             return -1;
         unsigned w = 0;
         for (size_t k = i; k < j; k++)
-            w = w << 4 | (unsigned)hex_value(s[k]);
+            w = w << 4 | (unsigned)ascii_hex_value((uint8_t)s[k]);
         words[n++] = (uint16_t)w;
         i = j;
         if (i == len)

@@ -605,9 +605,10 @@ static void conn_dispatch(struct conn *c)
         return;
     }
     if (loc != NULL && loc->kind == KILN_LOC_UPSTREAM) {
-        log_err("%s: upstream locations are not supported by this build",
+        /* kiln-gen refuses such configs (serve.c): a mismatched build. */
+        log_err("BUG: %s: an upstream location in a site this runtime cannot serve",
                 site->upstreams[loc->index].json_path);
-        conn_error(c, 502, 1);
+        conn_error(c, 500, 1);
         return;
     }
 

@@ -21,6 +21,7 @@
 #include "health.h"
 #include "http_parse.h"
 #include "log.h"
+#include "resp_head.h"
 #include "upstream.h"
 
 /* Records are encoded with this id and relabelled with the connection's
@@ -431,202 +432,42 @@ static int head_feed(struct conn *c, const uint8_t *data, size_t len, const uint
     return head_parse(c, px->hacc, end);
 }
 
-static int name_is(const struct cgi_header *h, const char *lower, uint32_t len)
-{
-    return http_name_eq(h->name, h->name_len, lower, len);
-}
-#define NAME_IS(h, lit) name_is((h), (lit), sizeof(lit) - 1)
-
-/* Is h named by any of the response's Connection lines (RFC 9110 7.6.1:
- * every one of them counts)? */
-static int named_by_connection(const struct cgi_response *r, const struct cgi_header *h)
-{
-    for (uint32_t i = 0; i < r->n_headers; i++) {
-        const struct cgi_header *k = &r->headers[i];
-        if (NAME_IS(k, "connection") &&
-            http_list_has_token(k->value, k->value_len, h->name, h->name_len))
-            return 1;
-    }
-    return 0;
-}
-
-/* Headers the upstream may not set: hop-by-hop ones, the ones kiln frames
- * or owns, and those the site sets itself (response_headers replace). */
-static int header_dropped(const struct kiln_site *s, const struct cgi_response *r,
-                          const struct cgi_header *h, int has_connection)
-{
-    switch (h->name_len) {
-    case 2:
-        if (NAME_IS(h, "te"))
-            return 1;
-        break;
-    case 4:
-        if (NAME_IS(h, "date"))
-            return 1;
-        break;
-    case 6:
-        if (NAME_IS(h, "server"))
-            return 1;
-        break;
-    case 7:
-        if (NAME_IS(h, "trailer") || NAME_IS(h, "upgrade"))
-            return 1;
-        break;
-    case 10:
-        if (NAME_IS(h, "connection") || NAME_IS(h, "keep-alive"))
-            return 1;
-        break;
-    case 14:
-        if (NAME_IS(h, "content-length"))
-            return 1;
-        break;
-    case 16:
-        if (NAME_IS(h, "proxy-connection"))
-            return 1;
-        break;
-    case 17:
-        /* X-Accel-Buffering is for kiln (as for nginx), not the client. */
-        if (NAME_IS(h, "transfer-encoding") || NAME_IS(h, "x-accel-buffering"))
-            return 1;
-        break;
-    case 18:
-        if (NAME_IS(h, "proxy-authenticate"))
-            return 1;
-        break;
-    }
-    for (uint32_t i = 0; i < s->n_response_headers; i++)
-        if (name_is(h, s->response_header_names[i].ptr, s->response_header_names[i].len))
-            return 1;
-    return has_connection && named_by_connection(r, h);
-}
-
-/* The upstream's Content-Length, when it sent exactly one valid value. */
-static int upstream_length(const struct cgi_response *r, uint64_t *len)
-{
-    int found = 0;
-
-    for (uint32_t i = 0; i < r->n_headers; i++) {
-        const struct cgi_header *h = &r->headers[i];
-        if (!NAME_IS(h, "content-length"))
-            continue;
-        if (found++ || h->value_len == 0 || h->value_len > 18)
-            return -1;
-        uint64_t v = 0;
-        for (uint32_t k = 0; k < h->value_len; k++) {
-            if (h->value[k] < '0' || h->value[k] > '9')
-                return -1;
-            v = v * 10 + (uint64_t)(h->value[k] - '0');
-        }
-        *len = v;
-    }
-    return found;
-}
-
-static char *put(char *p, const void *s, size_t n)
-{
-    memcpy(p, s, n);
-    return p + n;
-}
-
-/* Decimal, without printf's machinery (this runs for every response). */
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        *p++ = tmp[--n];
-    return p;
-}
-
-static char *put_content_length(char *p, uint64_t v)
-{
-    p = put(p, "Content-Length: ", 16);
-    p = put_u64(p, v);
-    return put(p, "\r\n", 2);
-}
-
 /* Build the client response head once the CGI head is parsed. `all_body`
  * is the whole body's length when it is already in hand, else -1. */
 static int build_head(struct conn *c, long long all_body)
 {
     struct proxy_state *px = &c->px;
     const struct kiln_site *s = c->w->site;
-    const struct cgi_response *r = &px->cgi;
-    const struct cgi_header *connection = NULL;
-    uint64_t up_len = 0;
-    int has_up_len = upstream_length(r, &up_len);
-    size_t size = 128 + HTTP_DATE_LINE_LEN + s->response_headers.len + r->reason_len;
+    struct resp_facts f = {
+        .head_only = c->head_only,
+        .http10 = c->http10,
+        .close = c->close_after || c->w->draining ||
+                 atomic_load_explicit(&c->w->sh->stopping, memory_order_relaxed) ||
+                 atomic_load_explicit(&c->w->sh->drain_mode, memory_order_relaxed),
+        .body_len = all_body,
+        .date_line = c->w->date.line,
+        .site_headers = s->response_headers,
+        .site_header_names = s->response_header_names,
+        .n_site_headers = s->n_response_headers,
+    };
+    struct resp_head h;
+    char *head = arena_alloc(&c->arena, resp_head_size(&px->cgi, &f));
 
-    if (has_up_len < 0) {
-        px->fail_why = "invalid or repeated Content-Length from the upstream";
-        return -1;
-    }
-    for (uint32_t i = 0; i < r->n_headers; i++) {
-        const struct cgi_header *h = &r->headers[i];
-        size += h->name_len + h->value_len + 4;
-        if (NAME_IS(h, "connection"))
-            connection = h;
-        else if (NAME_IS(h, "x-accel-buffering") && http_name_eq(h->value, h->value_len, "no", 2))
-            px->no_absorb = 1;
-    }
-    int no_body = c->head_only || r->status == 204 || r->status == 304;
-    if (no_body)
-        px->framing = FRAME_NONE;
-    else if (all_body >= 0)
-        px->framing = FRAME_LENGTH, px->length_left = (uint64_t)all_body;
-    else if (has_up_len)
-        px->framing = FRAME_LENGTH, px->length_left = up_len;
-    else if (c->http10)
-        px->framing = FRAME_CLOSE, c->close_after = 1;
-    else
-        px->framing = FRAME_CHUNKED;
-    if (atomic_load_explicit(&c->w->sh->stopping, memory_order_relaxed) || c->w->draining ||
-        atomic_load_explicit(&c->w->sh->drain_mode, memory_order_relaxed))
-        c->close_after = 1;
-
-    char *head = arena_alloc(&c->arena, size);
     if (head == NULL) {
         px->fail_why = "response head over the request's memory bound";
         return -1;
     }
-    char *p = put(head, "HTTP/1.1 ", 9);
-    p = put_u64(p, r->status);
-    *p++ = ' ';
-    if (r->reason != NULL && r->reason_len > 0) {
-        p = put(p, r->reason, r->reason_len);
-    } else {
-        const char *reason = http_reason(r->status);
-        p = put(p, reason, strlen(reason));
+    if (resp_head_build(&px->cgi, &f, head, &h) != 0) {
+        px->fail_why = h.why;
+        return -1;
     }
-    p = put(p, "\r\n", 2);
-    p = put(p, c->w->date.line, HTTP_DATE_LINE_LEN);
-    for (uint32_t i = 0; i < r->n_headers; i++) {
-        const struct cgi_header *h = &r->headers[i];
-        if (header_dropped(s, r, h, connection != NULL))
-            continue;
-        p = put(p, h->name, h->name_len);
-        p = put(p, ": ", 2);
-        p = put(p, h->value, h->value_len);
-        p = put(p, "\r\n", 2);
-    }
-    p = put(p, s->response_headers.ptr, s->response_headers.len);
-    if (px->framing == FRAME_LENGTH)
-        p = put_content_length(p, px->length_left);
-    else if (px->framing == FRAME_CHUNKED)
-        p = put(p, "Transfer-Encoding: chunked\r\n", 28);
-    else if (c->head_only && has_up_len)
-        p = put_content_length(p, up_len);
-    if (c->close_after)
-        p = put(p, "Connection: close\r\n", 19);
-    else if (c->http10)
-        p = put(p, "Connection: keep-alive\r\n", 24);
-    p = put(p, "\r\n", 2);
+    px->framing = h.framing;
+    px->length_left = h.length;
+    px->no_absorb = h.no_buffering;
+    if (h.close)
+        c->close_after = 1;
     /* The head is the first byte out: nothing is held before it. */
-    outq_push(&c->out, head, (size_t)(p - head));
+    outq_push(&c->out, head, h.len);
     px->head_done = 1;
     return 0;
 }

@@ -22,21 +22,15 @@
 #include <stdint.h>
 
 #include "cgi_response.h"
+#include "resp_head.h"
 
 struct conn;
 struct upstream;
 
-enum proxy_framing {
-    FRAME_NONE = 0,  /* no body (HEAD, 204, 304) */
-    FRAME_LENGTH,    /* Content-Length */
-    FRAME_CHUNKED,
-    FRAME_CLOSE,     /* until the connection closes (HTTP/1.0) */
-};
-
 struct proxy_state {
     uint8_t head_parsed;   /* the CGI head is parsed into `cgi` */
     uint8_t head_done;     /* the response head is built and queued */
-    uint8_t framing;       /* enum proxy_framing */
+    uint8_t framing;       /* enum resp_framing */
     uint8_t retried;       /* already replayed once */
     uint8_t finishing;     /* END_REQUEST relayed; flushing the rest */
     uint8_t probe;         /* a readiness probe (health.c): the response is

@@ -145,38 +145,11 @@ static void stop_workers(struct shared *sh, uint32_t grace_ms)
                  forced);
 }
 
-/* Features the config language has but this runtime does not serve yet.
- * Serving without them would be worse than not serving: auth left out
- * would expose the application. So the binary refuses to start. */
-static int check_supported(const struct kiln_site *site)
-{
-    int ok = 1;
-    if (site->auth.type != KILN_AUTH_NONE) {
-        log_err("auth is enabled, but this kiln runtime does not enforce authentication "
-                "yet; refusing to serve the application unprotected");
-        ok = 0;
-    }
-    if (site->cors.enabled) {
-        log_err("cors is enabled, but this kiln runtime does not answer CORS yet; "
-                "refusing to serve without it");
-        ok = 0;
-    }
-    if (site->n_upstreams > 0) {
-        log_err("%s: upstream (cached fetch) locations are not served by this kiln runtime "
-                "yet; refusing to start",
-                site->upstreams[0].json_path);
-        ok = 0;
-    }
-    return ok ? 0 : -1;
-}
-
 int kiln_serve(const struct kiln_site *site)
 {
     static struct shared sh;
     sigset_t block, old;
 
-    if (check_supported(site) != 0)
-        return 78; /* EX_CONFIG */
     signal(SIGPIPE, SIG_IGN);
     http_errors_init();
     sh.site = site;

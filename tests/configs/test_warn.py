@@ -13,13 +13,17 @@ def test_warning_fires(kiln_gen, config, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     result = run_gen(kiln_gen, "--out", out, config.name, cwd=config.parent)
-    assert result.returncode == 0, result.stderr
     got = result.stderr.splitlines()
     lines = expected_lines(config.with_suffix(".expect"))
-    assert lines and all(": warning: " in l for l in lines)
-    # Exactly these warnings: a missing one, or a spurious extra, fails.
+    warnings = [l for l in lines if ": warning: " in l]
+    # A warning about a feature this runtime does not serve yet (serve.c)
+    # still fires; the build then stops with that one error.
+    unserved = [l for l in lines if l not in warnings]
+    assert warnings and all("by this kiln runtime yet" in l for l in unserved), lines
+    assert result.returncode == (1 if unserved else 0), result.stderr
+    # Exactly these diagnostics: a missing one, or a spurious extra, fails.
     assert sorted(got) == sorted(f"{config.name}: {line}" for line in lines), result.stderr
-    assert sorted(leftovers(out)) == ["locations.gperf", "site.c"]
+    assert sorted(leftovers(out)) == ([] if unserved else ["locations.gperf", "site.c"])
 
 
 @pytest.mark.parametrize("config", WARN, ids=lambda p: p.stem)
@@ -28,7 +32,11 @@ def test_strict_fails_without_output(kiln_gen, config, tmp_path):
     stale_outputs(out)
     result = run_gen(kiln_gen, "--strict", "--out", out, config)
     assert result.returncode == 1
-    assert "warnings are errors with --strict" in result.stderr
+    lines = expected_lines(config.with_suffix(".expect"))
+    if all(": warning: " in l for l in lines):
+        assert "warnings are errors with --strict" in result.stderr
+    else:  # an unserved feature: its error already stops the build
+        assert all(l in result.stderr for l in lines), result.stderr
     assert leftovers(out) == []
 
 

@@ -1,4 +1,4 @@
-// kiln-fuzz: runtime
+// kiln-fuzz: proto
 /*
  * fuzz_cgi_response.c - CGI header block end detection and parsing on
  * arbitrary STDOUT bytes.

@@ -1,4 +1,4 @@
-// kiln-fuzz: runtime
+// kiln-fuzz: proto
 /*
  * fuzz_fcgi_params.c - FastCGI name-value pairs: decode arbitrary bytes,
  * then re-encode every decoded pair and decode it again.

@@ -1,4 +1,4 @@
-// kiln-fuzz: runtime
+// kiln-fuzz: proto
 /*
  * fuzz_fcgi_reader.c - the FastCGI response reader on arbitrary upstream
  * bytes.

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct gen_options opt = {0, 0};
+    struct gen_options opt = {.strict = 0, .check_fs = 0, .serve_all = 1};
     struct diag d = DIAG_INIT, d2 = DIAG_INIT;
     struct gen_result r, again;
     memset(&again, 0, sizeof again);

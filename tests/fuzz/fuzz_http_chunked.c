@@ -1,4 +1,4 @@
-// kiln-fuzz: runtime
+// kiln-fuzz: proto
 /*
  * fuzz_http_chunked.c - the chunked body decoder, fed like a connection.
  *

@@ -1,4 +1,4 @@
-// kiln-fuzz: runtime
+// kiln-fuzz: proto
 /*
  * fuzz_http_parse.c - one client connection as a byte stream: request heads
  * one after another, each followed by its body (Content-Length or chunked,

@@ -1,4 +1,4 @@
-// kiln-fuzz: runtime
+// kiln-fuzz: proto
 /*
  * fuzz_script.c - path canonicalization and script resolution on arbitrary
  * request paths.

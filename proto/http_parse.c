@@ -24,6 +24,8 @@
  */
 #include "http_parse.h"
 
+#include "ascii.h"
+
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
@@ -128,11 +130,6 @@ static inline int is_hex(uint8_t c)
 static inline int is_digit(uint8_t c)
 {
     return (unsigned)(c - '0') < 10u;
-}
-
-static inline uint8_t ascii_lower(uint8_t c)
-{
-    return (unsigned)(c - 'A') < 26u ? (uint8_t)(c | 0x20) : c;
 }
 
 static inline int is_ows(uint8_t c)

@@ -8,6 +8,8 @@
  */
 #include "script.h"
 
+#include "ascii.h"
+
 #include <limits.h>
 #include <string.h>
 
@@ -17,15 +19,6 @@ enum {
     ERR_TOO_LONG = -414,
 };
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 /* Bytes that never appear in a canonical path, raw or decoded: controls
  * (NUL included), DEL, and the backslash some servers treat as a separator. */
@@ -55,8 +48,8 @@ static int next_byte(const char *path, size_t len, size_t *i)
 {
     unsigned char c = (unsigned char)path[(*i)++];
     if (c == '%') {
-        int hi = *i < len ? hex_value((unsigned char)path[*i]) : -1;
-        int lo = *i + 1 < len ? hex_value((unsigned char)path[*i + 1]) : -1;
+        int hi = *i < len ? ascii_hex_value((uint8_t)path[*i]) : -1;
+        int lo = *i + 1 < len ? ascii_hex_value((uint8_t)path[*i + 1]) : -1;
         if (hi < 0 || lo < 0)
             return -1;
         c = (unsigned char)(hi << 4 | lo);

@@ -16,6 +16,8 @@
  */
 #include "http_chunked.h"
 
+#include "ascii.h"
+
 #include "http_parse.h" /* http_ctype: trailers are checked like header fields */
 
 #include <string.h>
@@ -50,14 +52,6 @@ enum chunked_state {
     CS_TOO_LARGE,      /* CHUNKED_TOO_LARGE was returned */
 };
 
-static inline int hex_value(uint8_t c)
-{
-    if ((unsigned)(c - '0') < 10u)
-        return c - '0';
-    if ((unsigned)((c | 0x20) - 'a') < 6u)
-        return (c | 0x20) - 'a' + 10;
-    return -1;
-}
 
 static inline int is_tchar(uint8_t c)
 {
@@ -111,12 +105,12 @@ static int size_line_byte(struct chunked_decoder *d, uint8_t c)
 
     switch (d->state) {
     case CS_SIZE_FIRST:
-        if ((v = hex_value(c)) < 0)
+        if ((v = ascii_hex_value(c)) < 0)
             return CHUNKED_ERROR; /* sign, space, "0x", empty size */
         d->state = CS_SIZE;
         return size_digit(d, v);
     case CS_SIZE:
-        if ((v = hex_value(c)) >= 0)
+        if ((v = ascii_hex_value(c)) >= 0)
             return size_digit(d, v);
         break; /* what may follow a size may follow a value: below */
     case CS_EXT_BWS:

@@ -11,6 +11,9 @@
  */
 #include "cgi_params.h"
 
+#include "ascii.h"
+#include "hdr.h"
+
 #include <string.h>
 
 struct piece {
@@ -107,11 +110,6 @@ static void put1(struct writer *w, const char *name, size_t name_len, const void
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static uint8_t lower(uint8_t c)
-{
-    return (unsigned)(c - 'A') < 26u ? (uint8_t)(c | 0x20) : c;
-}
-
 static int name_is(const struct http_header *h, const char *lower_lit, uint32_t len)
 {
     return http_name_eq(h->name, h->name_len, lower_lit, len);
@@ -203,7 +201,7 @@ static void put_server_name(struct writer *w, const struct kiln_site *site,
         return;
     p = copy(p, "SERVER_NAME", 11);
     for (size_t i = 0; i < len; i++)
-        p[i] = lower((uint8_t)host[i]);
+        p[i] = ascii_lower((uint8_t)host[i]);
     w->p = p + len;
 }
 
@@ -319,49 +317,14 @@ size_t cgi_params_content_length(uint8_t *out, size_t cap, uint64_t content_leng
 
 /* ---- request headers -------------------------------------------------------- */
 
-/*
- * Request headers never forwarded as HTTP_* (compared case-insensitively;
- * dispatching on the length keeps this to one comparison per header):
- * httpoxy, the client's own forwarding claims, what is sent as a CGI
- * variable of its own, and the hop-by-hop headers. With CORS answered by
- * the proxy, the CORS request headers too.
- */
+/* Request headers never forwarded as HTTP_* (hdr.h): httpoxy, the
+ * client's own forwarding claims, what is sent as a CGI variable of its
+ * own, the hop-by-hop headers, and with CORS answered by the proxy, the
+ * CORS request headers too. */
 static int is_dropped_name(const struct http_header *h, int cors)
 {
-    switch (h->name_len) {
-    case 2:
-        return name_is(h, "te", 2);
-    case 4:
-        return name_is(h, "host", 4); /* sent as HTTP_HOST from req->host */
-    case 5:
-        return name_is(h, "proxy", 5); /* httpoxy: would become HTTP_PROXY */
-    case 6:
-        return name_is(h, "expect", 6) || (cors && name_is(h, "origin", 6));
-    case 7:
-        return name_is(h, "trailer", 7) || name_is(h, "upgrade", 7);
-    case 9:
-        return name_is(h, "x-real-ip", 9); /* replaced by the peer address */
-    case 10:
-        return name_is(h, "connection", 10) || name_is(h, "keep-alive", 10);
-    case 12:
-        return name_is(h, "content-type", 12); /* sent as CONTENT_TYPE */
-    case 14:
-        return name_is(h, "content-length", 14);
-    case 15:
-        return name_is(h, "x-forwarded-for", 15);
-    case 16:
-        return name_is(h, "proxy-connection", 16);
-    case 17:
-        return name_is(h, "transfer-encoding", 17);
-    case 19:
-        return name_is(h, "proxy-authorization", 19);
-    case 29:
-        return cors && name_is(h, "access-control-request-method", 29);
-    case 30:
-        return cors && name_is(h, "access-control-request-headers", 30);
-    default:
-        return 0;
-    }
+    unsigned f = hdr_class(h->name, h->name_len, NULL);
+    return (f & HDR_REQ_DROP) || (cors && (f & HDR_REQ_CORS));
 }
 
 /* Header name byte -> CGI byte: letters upper-cased, digits kept, '-' to
