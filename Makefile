@@ -30,8 +30,6 @@ endif
 # one more site costs only its generated C (make's walk alone takes ~1 s).
 export CMAKE_GENERATOR ?= Ninja
 
-SITE := $(shell echo '$(basename $(notdir $(CONFIG)))' | sed 's/[^A-Za-z0-9_]/_/g')
-
 # Debian packages: to build a site, to run the tests, to run the demo.
 # CMake configures the test targets too, so a plain build needs cmocka and
 # python3; libc6-dev is only a Recommends of gcc, which apt skips here.
@@ -65,18 +63,20 @@ _apt:
 	fi
 
 configure: deps
-	@cmake -S . -B $(BUILD) -DKILN_CONFIG="$(abspath $(CONFIG))" $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DKILN_CONFIG:FILEPATH="$(CONFIG)" $(CMAKE_FLAGS) >/dev/null
 
+# The `site` target is the config CMake was given: the Makefile never
+# guesses the name CMake derived from it.
 site: configure
-	@cmake --build $(BUILD) --target site_$(SITE) -j $(JOBS)
-	@echo "built $(BUILD)/$(SITE)/kiln"
+	@cmake --build $(BUILD) --target site -j $(JOBS)
+	@echo "built $$(cat $(BUILD)/site.path)"
 
 run: deps-test
 	@$(MAKE) --no-print-directory site CONFIG=examples/default.json
 	@examples/run-demo.sh $(BUILD)/default/kiln
 
 test: deps-test
-	@cmake -S . -B $(BUILD) -DKILN_CONFIG="$(abspath $(CONFIG))" $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DKILN_CONFIG:FILEPATH="$(CONFIG)" $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
@@ -85,7 +85,7 @@ test: deps-test
 FUZZ_SECONDS ?= 60
 fuzz: deps-test
 	@CC=clang cmake -S . -B build-fuzz -DKILN_FUZZ=ON -DKILN_SANITIZE=ON \
-	  -DKILN_CONFIG="$(abspath $(CONFIG))" $(CMAKE_FLAGS) >/dev/null
+	  -DKILN_CONFIG:FILEPATH="$(CONFIG)" $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	@tests/fuzz/run.sh build-fuzz/tests/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
@@ -122,7 +122,7 @@ bench-profile: deps-bench
 #   16 MiB after warm-up, or a descriptor not returned. `make test` runs 30 s.
 SOAK_SECONDS ?= 300
 soak: deps-test
-	@cmake -S . -B $(BUILD) -DKILN_CONFIG="$(abspath $(CONFIG))" $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DKILN_CONFIG:FILEPATH="$(CONFIG)" $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) --target site_it_soak_main -j $(JOBS)
 	@KILN_BUILD_DIR="$(abspath $(BUILD))" /usr/bin/python3 tests/integration/soak.py \
 	  --seconds $(SOAK_SECONDS)

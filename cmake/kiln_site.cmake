@@ -7,11 +7,16 @@
 # Only the generated C is compiled per site; the runtime library is shared,
 # so building another site after the first is a one-file compile.
 
-# kiln_site_name(OUT CONFIG): the site's name, the config's basename with
-# anything that cannot be a target name replaced by '_'.
+# kiln_site_name(OUT CONFIG): the site's name, the config's base name (up
+# to its last dot) with anything but letters, digits, '_', '-' and '.'
+# replaced by '_': "sites/01-shop.json" is "01-shop", built as target
+# site_01-shop into build/01-shop/kiln.
 function(kiln_site_name out config)
-  get_filename_component(base "${config}" NAME_WE)
-  string(MAKE_C_IDENTIFIER "${base}" base)
+  get_filename_component(base "${config}" NAME_WLE)
+  string(REGEX REPLACE "[^A-Za-z0-9_.-]" "_" base "${base}")
+  if(base STREQUAL "")
+    set(base "site")
+  endif()
   set(${out} "${base}" PARENT_SCOPE)
 endfunction()
 
@@ -23,11 +28,18 @@ function(kiln_add_site name config)
   if(KILN_STRICT)
     set(strict_flag "--strict")
   endif()
+  # A config that does not exist (yet) is no dependency of the build
+  # system's, which would fail with "no rule to make it": kiln-gen runs and
+  # says what is wrong, like for any other bad config.
+  set(config_dep "")
+  if(EXISTS "${config}")
+    set(config_dep "${config}")
+  endif()
   add_custom_command(
     OUTPUT "${gen}/site.c" "${gen}/locations.gperf"
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${gen}"
     COMMAND kiln-gen ${strict_flag} --out "${gen}" "${config}"
-    DEPENDS kiln-gen "${config}"
+    DEPENDS kiln-gen ${config_dep}
     COMMENT "kiln-gen ${name}"
     VERBATIM)
   # gperf runs in the gen directory on a relative name, so no absolute path
