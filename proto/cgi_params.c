@@ -14,6 +14,11 @@
 #include "ascii.h"
 #include "hdr.h"
 
+/* The pair writers are inlined at each call site, where the name and its
+ * length are constants: the name copies become a few moves instead of a
+ * memcpy call each (some twenty per request). */
+#define ALWAYS_INLINE __attribute__((always_inline))
+
 #include <string.h>
 
 struct piece {
@@ -32,7 +37,7 @@ struct writer {
 
 /* ---- writer ----------------------------------------------------------------- */
 
-static uint8_t *put_len(uint8_t *p, size_t n)
+static inline ALWAYS_INLINE uint8_t *put_len(uint8_t *p, size_t n)
 {
     if (n < 128) {
         *p++ = (uint8_t)n;
@@ -49,7 +54,7 @@ static uint8_t *put_len(uint8_t *p, size_t n)
 
 /* Bytes of one encoded pair; fcgi_param_size(), restated here so that the
  * per-param hot path inlines it. */
-static size_t pair_size(size_t name_len, size_t value_len)
+static inline ALWAYS_INLINE size_t pair_size(size_t name_len, size_t value_len)
 {
     return (name_len < 128 ? 1u : 4u) + (value_len < 128 ? 1u : 4u) + name_len + value_len;
 }
@@ -57,7 +62,7 @@ static size_t pair_size(size_t name_len, size_t value_len)
 /* Would a pair of these lengths fit? Lengths past MAX_PARAM_LEN cannot be
  * encoded; nothing that big fits a real buffer, but check rather than
  * trust the caller's capacity (this also keeps pair_size from wrapping). */
-static int fits(const struct writer *w, size_t name_len, size_t value_len)
+static inline ALWAYS_INLINE int fits(const struct writer *w, size_t name_len, size_t value_len)
 {
     return !w->full && name_len <= MAX_PARAM_LEN && value_len <= MAX_PARAM_LEN &&
            pair_size(name_len, value_len) <= (size_t)(w->end - w->p);
@@ -68,7 +73,7 @@ static int fits(const struct writer *w, size_t name_len, size_t value_len)
  * writes both lengths and returns where the name goes, or NULL (and marks
  * the writer full) when the pair does not fit.
  */
-static uint8_t *reserve(struct writer *w, size_t name_len, size_t value_len)
+static inline ALWAYS_INLINE uint8_t *reserve(struct writer *w, size_t name_len, size_t value_len)
 {
     if (!fits(w, name_len, value_len)) {
         w->full = 1;
@@ -78,7 +83,7 @@ static uint8_t *reserve(struct writer *w, size_t name_len, size_t value_len)
     return put_len(p, value_len);
 }
 
-static uint8_t *copy(uint8_t *p, const void *src, size_t len)
+static inline ALWAYS_INLINE uint8_t *copy(uint8_t *p, const void *src, size_t len)
 {
     if (len > 0) /* src may be NULL when len is 0 */
         memcpy(p, src, len);
@@ -86,7 +91,7 @@ static uint8_t *copy(uint8_t *p, const void *src, size_t len)
 }
 
 /* One param whose value is the concatenation of n pieces. */
-static void put(struct writer *w, const char *name, size_t name_len, const struct piece *v,
+static inline ALWAYS_INLINE void put(struct writer *w, const char *name, size_t name_len, const struct piece *v,
                 size_t n)
 {
     size_t value_len = 0;
@@ -101,7 +106,7 @@ static void put(struct writer *w, const char *name, size_t name_len, const struc
     w->p = p;
 }
 
-static void put1(struct writer *w, const char *name, size_t name_len, const void *value,
+static inline ALWAYS_INLINE void put1(struct writer *w, const char *name, size_t name_len, const void *value,
                  size_t value_len)
 {
     struct piece v = {value, value_len};

@@ -18,10 +18,19 @@
 #define HDR_MANAGED   0x08u /* kiln sets it itself: not configurable */
 #define HDR_HOP       0x10u /* hop-by-hop (RFC 9110 7.6.1) */
 
+/* The headers a caller may want to tell apart (hdr_info.id). */
+enum hdr_id {
+    HDR_ID_OTHER = 0,
+    HDR_ID_CONNECTION,
+    HDR_ID_CONTENT_LENGTH,
+    HDR_ID_X_ACCEL_BUFFERING,
+};
+
 struct hdr_info {
     const char *name; /* canonical spelling */
     uint8_t len;
     uint8_t flags;    /* HDR_* */
+    uint8_t id;       /* enum hdr_id */
     const char *why;  /* for HDR_MANAGED: why it cannot be configured */
 };
 
@@ -29,7 +38,7 @@ struct hdr_info {
  * *info, when not NULL, points at its entry (or NULL). */
 unsigned hdr_class(const char *name, size_t len, const struct hdr_info **info);
 
-/* The table itself, in lookup order, for diagnostics and tests. */
+/* The table itself, for diagnostics and tests. */
 extern const struct hdr_info hdr_table[];
 extern const size_t hdr_table_len;
 

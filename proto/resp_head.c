@@ -29,38 +29,71 @@ static int named_by_connection(const struct cgi_response *r, const struct cgi_he
     return 0;
 }
 
-static int dropped(const struct cgi_response *r, const struct resp_facts *f,
-                   const struct cgi_header *h, int has_connection)
+static int site_sets(const struct resp_facts *f, const struct cgi_header *h)
 {
-    if (hdr_class(h->name, h->name_len, NULL) & HDR_RESP_DROP)
-        return 1;
     for (uint32_t i = 0; i < f->n_site_headers; i++)
         if (name_is(h, f->site_header_names[i].ptr, f->site_header_names[i].len))
             return 1;
-    return has_connection && named_by_connection(r, h);
+    return 0;
 }
 
-/* The application's Content-Length: 1 when it sent exactly one valid value,
- * 0 when none, -1 when invalid or repeated. */
-static int app_length(const struct cgi_response *r, uint64_t *len)
-{
-    int found = 0;
+/* What one pass over the application's headers tells: which are dropped by
+ * name (hdr.h), whether it sent Connection, X-Accel-Buffering: no, and its
+ * Content-Length (exactly one valid value, else refused). */
+#define CLASSIFIED 256
 
-    for (uint32_t i = 0; i < r->n_headers; i++) {
-        const struct cgi_header *h = &r->headers[i];
-        if (!NAME_IS(h, "content-length"))
-            continue;
-        if (found++ || h->value_len == 0 || h->value_len > 18)
+struct scan {
+    uint8_t drop[CLASSIFIED];
+    uint8_t has_connection;
+    uint8_t no_buffering;
+    int has_len;      /* 1 one valid value, 0 none, -1 invalid or repeated */
+    uint64_t len;
+};
+
+static int parse_length(const struct cgi_header *h, uint64_t *len)
+{
+    uint64_t v = 0;
+    if (h->value_len == 0 || h->value_len > 18)
+        return -1;
+    for (uint32_t k = 0; k < h->value_len; k++) {
+        if (h->value[k] < '0' || h->value[k] > '9')
             return -1;
-        uint64_t v = 0;
-        for (uint32_t k = 0; k < h->value_len; k++) {
-            if (h->value[k] < '0' || h->value[k] > '9')
-                return -1;
-            v = v * 10 + (uint64_t)(h->value[k] - '0');
-        }
-        *len = v;
+        v = v * 10 + (uint64_t)(h->value[k] - '0');
     }
-    return found;
+    *len = v;
+    return 1;
+}
+
+static void scan_headers(const struct cgi_response *r, struct scan *sc)
+{
+    sc->has_connection = sc->no_buffering = 0;
+    sc->has_len = 0;
+    sc->len = 0;
+    for (uint32_t i = 0; i < r->n_headers; i++) {
+        const struct cgi_header *k = &r->headers[i];
+        const struct hdr_info *info;
+        unsigned flags = hdr_class(k->name, k->name_len, &info);
+        if (i < CLASSIFIED)
+            sc->drop[i] = (flags & HDR_RESP_DROP) != 0;
+        if (info == NULL)
+            continue;
+        if (info->id == HDR_ID_CONNECTION)
+            sc->has_connection = 1;
+        else if (info->id == HDR_ID_X_ACCEL_BUFFERING &&
+                 http_name_eq(k->value, k->value_len, "no", 2))
+            sc->no_buffering = 1;
+        else if (info->id == HDR_ID_CONTENT_LENGTH && sc->has_len >= 0)
+            sc->has_len = sc->has_len == 0 ? parse_length(k, &sc->len) : -1;
+    }
+}
+
+static int dropped(const struct cgi_response *r, const struct resp_facts *f,
+                   const struct scan *sc, uint32_t i)
+{
+    const struct cgi_header *h = &r->headers[i];
+    int by_name = i < CLASSIFIED ? sc->drop[i]
+                                 : (hdr_class(h->name, h->name_len, NULL) & HDR_RESP_DROP) != 0;
+    return by_name || site_sets(f, h) || (sc->has_connection && named_by_connection(r, h));
 }
 
 static char *put(char *p, const void *s, size_t n)
@@ -100,7 +133,7 @@ size_t resp_head_size(const struct cgi_response *r, const struct resp_facts *f)
 }
 
 static void decide_framing(const struct cgi_response *r, const struct resp_facts *f,
-                           int has_len, uint64_t len, struct resp_head *h)
+                           const struct scan *sc, struct resp_head *h)
 {
     h->close = f->close;
     if (f->head_only || r->status == 204 || r->status == 304) {
@@ -108,9 +141,9 @@ static void decide_framing(const struct cgi_response *r, const struct resp_facts
     } else if (f->body_len >= 0) {
         h->framing = FRAME_LENGTH;
         h->length = (uint64_t)f->body_len;
-    } else if (has_len) {
+    } else if (sc->has_len) {
         h->framing = FRAME_LENGTH;
-        h->length = len;
+        h->length = sc->len;
     } else if (f->http10) {
         h->framing = FRAME_CLOSE;
         h->close = 1;
@@ -122,23 +155,16 @@ static void decide_framing(const struct cgi_response *r, const struct resp_facts
 int resp_head_build(const struct cgi_response *r, const struct resp_facts *f, char *out,
                     struct resp_head *h)
 {
-    int has_connection = 0;
-    uint64_t len = 0;
-    int has_len = app_length(r, &len);
+    struct scan sc;
 
     memset(h, 0, sizeof *h);
-    if (has_len < 0) {
+    scan_headers(r, &sc);
+    if (sc.has_len < 0) {
         h->why = "invalid or repeated Content-Length from the upstream";
         return -1;
     }
-    for (uint32_t i = 0; i < r->n_headers; i++) {
-        const struct cgi_header *k = &r->headers[i];
-        if (NAME_IS(k, "connection"))
-            has_connection = 1;
-        else if (NAME_IS(k, "x-accel-buffering") && http_name_eq(k->value, k->value_len, "no", 2))
-            h->no_buffering = 1;
-    }
-    decide_framing(r, f, has_len, len, h);
+    h->no_buffering = sc.no_buffering;
+    decide_framing(r, f, &sc, h);
 
     char *p = put(out, "HTTP/1.1 ", 9);
     p = put_u64(p, r->status);
@@ -153,7 +179,7 @@ int resp_head_build(const struct cgi_response *r, const struct resp_facts *f, ch
     p = put(p, f->date_line, HTTP_DATE_LINE_LEN);
     for (uint32_t i = 0; i < r->n_headers; i++) {
         const struct cgi_header *k = &r->headers[i];
-        if (dropped(r, f, k, has_connection))
+        if (dropped(r, f, &sc, i))
             continue;
         p = put(p, k->name, k->name_len);
         p = put(p, ": ", 2);
@@ -165,8 +191,8 @@ int resp_head_build(const struct cgi_response *r, const struct resp_facts *f, ch
         p = put_content_length(p, h->length);
     else if (h->framing == FRAME_CHUNKED)
         p = put(p, "Transfer-Encoding: chunked\r\n", 28);
-    else if (f->head_only && has_len)
-        p = put_content_length(p, len);
+    else if (f->head_only && sc.has_len)
+        p = put_content_length(p, sc.len);
     if (h->close)
         p = put(p, "Connection: close\r\n", 19);
     else if (f->http10)

@@ -48,7 +48,7 @@ static void cgi(const char *text)
     memset(&T->r, 0, sizeof T->r);
     T->r.headers = T->hdrs;
     assert_int_equal(cgi_parse_headers((const uint8_t *)text, strlen(text), &T->r, 32, &why), 0);
-    T->f = (struct resp_facts){.body_len = -1, .date_line = DATE};
+    T->f = (struct resp_facts){.body_len = -1, .date_line = DATE, .site_headers = {"", 0}};
 }
 
 static const char *build(void)
