@@ -4,11 +4,10 @@
 #include "health.h"
 
 #include <arpa/inet.h>
-#include <stdatomic.h>
 #include <string.h>
 
-#include "conn.h"
 #include "log.h"
+#include "route.h"
 
 /* Every answer is a short text/plain body that no cache may keep. */
 #define TEXT_HEAD(status, len)                                                                 \
@@ -16,46 +15,33 @@
     "Content-Type: text/plain; charset=utf-8\r\n"                                              \
     "Content-Length: " #len "\r\n"                                                             \
     "Cache-Control: no-store\r\n"
+#define ANSWER(head, body) {head, sizeof(head) - 1, body, sizeof(body) - 1}
 
-struct answer {
-    const char *head;
-    const char *body;
-};
-
-static const struct answer ok_answer = {TEXT_HEAD("200 OK", 3), "ok\n"};
-static const struct answer ready = {TEXT_HEAD("200 OK", 6), "ready\n"};
-static const struct answer not_ready = {TEXT_HEAD("503 Service Unavailable", 10),
-                                        "not ready\n"};
-static const struct answer draining_503 = {TEXT_HEAD("503 Service Unavailable", 9),
-                                           "draining\n"};
-static const struct answer draining_200 = {TEXT_HEAD("200 OK", 9), "draining\n"};
-static const struct answer live = {TEXT_HEAD("200 OK", 5), "live\n"};
-static const struct answer forbidden = {TEXT_HEAD("403 Forbidden", 10), "forbidden\n"};
-static const struct answer not_found = {TEXT_HEAD("404 Not Found", 10), "not found\n"};
-
-static void answer(struct conn *c, const struct answer *a)
-{
-    conn_respond(c, a->head, strlen(a->head), a->body, strlen(a->body));
-}
-
-static int draining(const struct conn *c)
-{
-    return atomic_load_explicit(&c->w->sh->drain_mode, memory_order_relaxed);
-}
+static const struct health_answer ok_answer = ANSWER(TEXT_HEAD("200 OK", 3), "ok\n");
+static const struct health_answer ready = ANSWER(TEXT_HEAD("200 OK", 6), "ready\n");
+static const struct health_answer not_ready =
+    ANSWER(TEXT_HEAD("503 Service Unavailable", 10), "not ready\n");
+static const struct health_answer draining_503 =
+    ANSWER(TEXT_HEAD("503 Service Unavailable", 9), "draining\n");
+static const struct health_answer draining_200 = ANSWER(TEXT_HEAD("200 OK", 9), "draining\n");
+static const struct health_answer live = ANSWER(TEXT_HEAD("200 OK", 5), "live\n");
+static const struct health_answer forbidden =
+    ANSWER(TEXT_HEAD("403 Forbidden", 10), "forbidden\n");
+static const struct health_answer not_found =
+    ANSWER(TEXT_HEAD("404 Not Found", 10), "not found\n");
 
 /* Is the client in readiness.drain_trusted_cidrs (all clients when the list
  * is empty)? Addresses compare as IPv6, IPv4 mapped (as the table is). */
-static int drain_trusted(const struct conn *c)
+static int drain_trusted(const struct kiln_readiness *r, const char *remote_addr)
 {
-    const struct kiln_readiness *r = &c->w->site->readiness;
     uint8_t addr[16];
 
     if (r->n_drain_trusted == 0)
         return 1;
-    if (inet_pton(AF_INET6, c->remote_addr, addr) != 1) {
+    if (inet_pton(AF_INET6, remote_addr, addr) != 1) {
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         memcpy(addr, mapped, 12);
-        if (inet_pton(AF_INET, c->remote_addr, addr + 12) != 1)
+        if (inet_pton(AF_INET, remote_addr, addr + 12) != 1)
             return 0;
     }
     for (uint32_t i = 0; i < r->n_drain_trusted; i++) {
@@ -72,73 +58,100 @@ static int drain_trusted(const struct conn *c)
     return 0;
 }
 
-static void drain(struct conn *c)
+static const struct health_answer *drain(const struct kiln_readiness *r, struct health_state *st,
+                                         const char *remote_addr)
 {
-    const struct kiln_readiness *r = &c->w->site->readiness;
-
-    if (!r->drain_enabled) {
-        answer(c, &not_found);
-        return;
-    }
-    if (!drain_trusted(c)) {
+    if (!r->drain_enabled)
+        return &not_found;
+    if (!drain_trusted(r, remote_addr)) {
         log_warn("%s: /healthz/fail refused: client not in readiness.drain_trusted_cidrs",
-                 c->remote_addr);
-        answer(c, &forbidden);
-        return;
+                 remote_addr);
+        return &forbidden;
     }
-    if (atomic_exchange(&c->w->sh->drain_mode, 1) == 0)
+    if (atomic_exchange(&st->draining, 1) == 0)
         log_warn("%s: /healthz/fail: draining (readiness 503, connections close after "
                  "each response)",
-                 c->remote_addr);
-    answer(c, &draining_200);
+                 remote_addr);
+    return &draining_200;
 }
 
-/* Ask php-fpm for its status page, as a FastCGI request through the pool. */
-static void probe(struct conn *c)
+const struct health_answer *health_answer(const struct kiln_site *s, struct health_state *st,
+                                          unsigned route_kind, const char *remote_addr)
 {
-    const struct kiln_readiness *r = &c->w->site->readiness;
-
-    if (!r->enabled) {
-        answer(c, &ready);
-        return;
+    switch (route_kind) {
+    case ROUTE_HEALTHZ:
+        return &ok_answer;
+    case ROUTE_DRAIN:
+        return drain(&s->readiness, st, remote_addr);
+    case ROUTE_DRAIN_STATUS:
+        return health_draining(st) ? &draining_200 : &live;
+    case ROUTE_READYZ:
+        if (!s->readiness.enabled)
+            return &ready;
+        if (health_draining(st))
+            return &draining_503;
+        return NULL;
+    default:
+        return &not_found;
     }
-    if (draining(c)) {
-        answer(c, &draining_503);
-        return;
-    }
-    c->px.probe = 1;
-    c->script.script_name = r->status_path.ptr;
-    c->script.script_name_len = r->status_path.len;
-    c->script.path_info = "";
-    c->script.path_info_len = 0;
-    c->script.canonical = r->status_path.ptr;
-    c->script.canonical_len = r->status_path.len;
-    conn_forward(c);
 }
 
-int health_route(struct conn *c, const char *path, size_t len)
+/* ---- the probe's sink ------------------------------------------------------ */
+
+void health_probe_init(struct health_probe *p, const struct kiln_site *site,
+                       void (*answered)(void *arg, const struct health_answer *a), void *arg)
 {
-    if (len == 8 && memcmp(path, "/healthz", 8) == 0)
-        answer(c, &ok_answer);
-    else if (len == 7 && memcmp(path, "/readyz", 7) == 0)
-        probe(c);
-    else if (len == 13 && memcmp(path, "/healthz/fail", 13) == 0)
-        drain(c);
-    else if (len == 21 && memcmp(path, "/healthz/drain-status", 21) == 0)
-        answer(c, draining(c) ? &draining_200 : &live);
-    else
-        return 0;
+    p->site = site;
+    p->ok = 0;
+    p->answered = answered;
+    p->arg = arg;
+}
+
+static int probe_head(void *sink, const struct cgi_response *cgi, long long all, const char **why)
+{
+    struct health_probe *p = sink;
+    (void)all;
+    (void)why;
+    p->ok = cgi->status >= 200 && cgi->status < 300;
+    return 0;
+}
+
+/* The status page's body (worker counts) is never passed on. */
+static int probe_body(void *sink, const struct iovec *spans, unsigned n, size_t bytes, int ended,
+                      const char **why)
+{
+    (void)sink;
+    (void)spans;
+    (void)n;
+    (void)bytes;
+    (void)ended;
+    (void)why;
     return 1;
 }
 
-void health_probe_answer(struct conn *c, int ok)
+static void not_ready_log(const struct health_probe *p)
 {
-    const struct answer *a = ok ? &ready : &not_ready;
-
-    if (!ok)
-        log_warn("readiness: php-fpm's status page (%.*s) did not answer 2xx",
-                 (int)c->w->site->readiness.status_path.len,
-                 c->w->site->readiness.status_path.ptr);
-    c->px.probe = 0;
-    conn_queue_local(c, a->head, strlen(a->head), a->body, strlen(a->body));
+    log_warn("readiness: php-fpm's status page (%.*s) did not answer 2xx",
+             (int)p->site->readiness.status_path.len, p->site->readiness.status_path.ptr);
 }
+
+static void probe_done(void *sink)
+{
+    struct health_probe *p = sink;
+    if (!p->ok)
+        not_ready_log(p);
+    p->answered(p->arg, p->ok ? &ready : &not_ready);
+}
+
+static void probe_failed(void *sink, unsigned status, const char *why)
+{
+    struct health_probe *p = sink;
+    (void)status;
+    (void)why;
+    not_ready_log(p);
+    p->answered(p->arg, &not_ready);
+}
+
+const struct exchange_sink_ops health_probe_sink = {
+    probe_head, probe_body, probe_done, probe_failed,
+};

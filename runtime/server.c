@@ -21,7 +21,9 @@
 
 #include "http_response.h"
 #include "log.h"
-#include "upstream.h"
+#include "loop.h"
+#include "pool.h"
+#include "slots.h"
 #include "worker.h"
 
 #define MAX_WORKERS 256
@@ -145,6 +147,43 @@ static void stop_workers(struct shared *sh, uint32_t grace_ms)
                  forced);
 }
 
+/* The slots' way to wake a thread (a slot freed, idle connections wanted). */
+static void wake_thread(void *ctx, unsigned thread, unsigned why)
+{
+    struct shared *sh = ctx;
+    worker_wake(&sh->workers[thread], why);
+}
+
+/* Every thread has closed all it had: each slot taken was given back, each
+ * spool block too. Tests fail on these lines (kilnfix.py). */
+static void check_accounting(struct shared *sh)
+{
+    uint32_t open = atomic_load(&sh->slots.open), idle = atomic_load(&sh->slots.idle);
+    uint32_t waiting = atomic_load(&sh->slots.waiting);
+    uint64_t spooled = atomic_load(&sh->spool_memory);
+
+    if (open != 0 || idle != 0 || waiting != 0)
+        log_err("BUG: upstream accounting at exit: %u slots, %u idle, %u waiting left", open,
+                idle, waiting);
+    if (spooled != 0)
+        log_err("BUG: %llu bytes of spool blocks not returned at exit",
+                (unsigned long long)spooled);
+}
+
+static void log_totals(struct shared *sh)
+{
+    uint64_t requests = 0, connects = 0, retries = 0;
+
+    for (unsigned i = 0; i < sh->n_workers; i++) {
+        requests += sh->workers[i].http.stats.requests;
+        connects += sh->workers[i].pool.stats.connects;
+        retries += sh->workers[i].http.xstats.retries;
+    }
+    log_info("stopped: %llu requests, %llu upstream connections opened, %llu retried",
+             (unsigned long long)requests, (unsigned long long)connects,
+             (unsigned long long)retries);
+}
+
 int kiln_serve(const struct kiln_site *site)
 {
     static struct shared sh;
@@ -153,21 +192,18 @@ int kiln_serve(const struct kiln_site *site)
     signal(SIGPIPE, SIG_IGN);
     http_errors_init();
     sh.site = site;
-    if (upstream_resolve(&sh) != 0)
+    if (upstream_resolve(site, &sh.addrs) != 0)
         return 1;
-    upstream_careful_at_start(&sh);
     sh.n_workers = worker_count(site);
-    sh.idle_per_worker = site->pool_max_idle / sh.n_workers;
-    if (sh.idle_per_worker == 0)
-        sh.idle_per_worker = 1;
     sh.workers = calloc(sh.n_workers, sizeof *sh.workers);
-    if (sh.workers == NULL)
+    if (sh.workers == NULL ||
+        slots_init(&sh.slots, site->upstream_max_conns, sh.n_workers, wake_thread, &sh) != 0)
         return 1;
+    slots_careful_at_start(&sh.slots, loop_now_ms());
     for (unsigned i = 0; i < sh.n_workers; i++) {
         struct worker *w = &sh.workers[i];
         w->id = i;
         w->sh = &sh;
-        w->site = site;
         w->listen_fd = listen_socket(site);
         if (w->listen_fd < 0)
             return 1;
@@ -184,33 +220,15 @@ int kiln_serve(const struct kiln_site *site)
     }
     log_info("kiln %s serving %s (sha256:%.12s) on %s, %u thread(s), upstream %s %s",
              KILN_VERSION, site->config_name, site->config_sha256, site->listen,
-             sh.n_workers, site->network == KILN_NET_UNIX ? "unix" : "tcp", sh.addrs[0].text);
+             sh.n_workers, site->network == KILN_NET_UNIX ? "unix" : "tcp",
+             sh.addrs.a[0].text);
 
     int sig = wait_for_stop();
     log_info("%s: stopping; finishing requests in flight (at most %u ms)",
              sig == SIGINT ? "SIGINT" : "SIGTERM", site->shutdown_timeout_ms);
     stop_workers(&sh, site->shutdown_timeout_ms);
-
-    /* Every thread has closed all it had: each slot taken was given back.
-     * Tests fail on this line (kilnfix.py). */
-    uint32_t open = atomic_load(&sh.up_open), idle = atomic_load(&sh.up_idle);
-    uint32_t waiting = atomic_load(&sh.up_waiting);
-    uint64_t spooled = atomic_load(&sh.spool_memory);
-    if (open != 0 || idle != 0 || waiting != 0)
-        log_err("BUG: upstream accounting at exit: %u slots, %u idle, %u waiting left", open,
-                idle, waiting);
-    if (spooled != 0)
-        log_err("BUG: %llu bytes of spool blocks not returned at exit",
-                (unsigned long long)spooled);
-
-    uint64_t requests = 0, connects = 0, retries = 0;
-    for (unsigned i = 0; i < sh.n_workers; i++) {
-        requests += sh.workers[i].stats.requests;
-        connects += sh.workers[i].stats.up_connects;
-        retries += sh.workers[i].stats.up_retries;
-    }
-    log_info("stopped: %llu requests, %llu upstream connections opened, %llu retried",
-             (unsigned long long)requests, (unsigned long long)connects,
-             (unsigned long long)retries);
+    check_accounting(&sh);
+    log_totals(&sh);
+    slots_destroy(&sh.slots);
     return 0;
 }

@@ -9,22 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "deadline.h"
 #include "log.h"
-#include "upstream.h"
 
 #define ACCEPT_BATCH 64
 #define ACCEPT_RETRY_MS 100
-
-uint64_t worker_now_ms(struct worker *w)
-{
-    (void)w;
-    return deadline_now_ms();
-}
+#define EXIT_CHECK_MS 10
 
 void worker_wake(struct worker *w, uint32_t bits)
 {
@@ -36,24 +29,7 @@ void worker_wake(struct worker *w, uint32_t bits)
     (void)n;
 }
 
-void worker_reap(struct worker *w)
-{
-    struct conn *c;
-    struct upstream *u;
-
-    while ((u = TAILQ_FIRST(&w->dead_ups)) != NULL) {
-        TAILQ_REMOVE(&w->dead_ups, u, link);
-        upstream_free(u);
-    }
-    while ((c = TAILQ_FIRST(&w->dead_conns)) != NULL) {
-        TAILQ_REMOVE(&w->dead_conns, c, link);
-        conn_free(c);
-    }
-    if (w->draining)
-        worker_maybe_exit(w);
-}
-
-void worker_stop_accepting(struct worker *w)
+static void stop_accepting(struct worker *w)
 {
     if (w->listen_fd < 0)
         return;
@@ -61,12 +37,6 @@ void worker_stop_accepting(struct worker *w)
     event_del(&w->accept_retry_ev);
     close(w->listen_fd);
     w->listen_fd = -1;
-}
-
-void worker_maybe_exit(struct worker *w)
-{
-    if (w->n_conns == 0 && w->n_up == 0)
-        event_base_loopexit(w->base, NULL);
 }
 
 /* Over max_concurrency: answer 503 without reading the request and close.
@@ -77,7 +47,7 @@ static void refuse_overload(struct worker *w, int fd)
     const struct http_error *e = http_error_get(503);
     struct iovec iov[4] = {
         {(void *)e->head.ptr, e->head.len},
-        {w->date.line, HTTP_DATE_LINE_LEN},
+        {w->loop.date.line, HTTP_DATE_LINE_LEN},
         {(void *)conn_close, sizeof conn_close - 1},
         {(void *)e->body.ptr, e->body.len},
     };
@@ -106,7 +76,7 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 static void accept_pause(struct worker *w, int err)
 {
     static _Atomic uint64_t last_log_ms;
-    uint64_t now = worker_now_ms(w);
+    uint64_t now = loop_now_ms();
     uint64_t prev = atomic_load(&last_log_ms);
     if (now - prev >= 1000 && atomic_compare_exchange_strong(&last_log_ms, &prev, now))
         log_err("accept: %s; pausing accepts for %d ms", strerror(err), ACCEPT_RETRY_MS);
@@ -134,14 +104,35 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
             break;
         }
         uint32_t n = atomic_fetch_add(&w->sh->conns, 1) + 1;
-        if (n > w->site->max_concurrency) {
+        if (n > w->sh->site->max_concurrency) {
             atomic_fetch_sub(&w->sh->conns, 1);
             refuse_overload(w, fd);
             continue;
         }
-        conn_accept(w, fd, (struct sockaddr *)&peer, plen);
+        conn_accept(&w->conns, fd, (struct sockaddr *)&peer);
     }
-    worker_reap(w);
+    loop_reap(&w->loop);
+}
+
+/* While draining: leave the loop once nothing is left to serve. */
+static void exit_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    if (w->conns.n == 0 && w->pool.n_open == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void start_draining(struct worker *w)
+{
+    struct timeval tv = {0, EXIT_CHECK_MS * 1000};
+
+    w->draining = 1;
+    stop_accepting(w);
+    conn_close_idle(&w->conns);
+    pool_close_idle(&w->pool);
+    event_add(&w->exit_ev, &tv);
 }
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
@@ -153,19 +144,15 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t n = read(fd, &v, sizeof v);
     (void)n;
     uint32_t bits = atomic_exchange(&w->wake_bits, 0);
-    if (bits & WAKE_STOP) {
-        w->draining = 1;
-        worker_stop_accepting(w);
-        conn_drain_all(w);
-        upstream_close_idle(w);
-    }
+    if (bits & WAKE_STOP)
+        start_draining(w);
     if (bits & WAKE_FORCE)
         event_base_loopbreak(w->base);
     if (bits & WAKE_SHED)
-        upstream_shed_idle(w);
+        pool_shed_idle(&w->pool);
     if (bits & WAKE_SLOT)
-        upstream_serve_waiters(w);
-    worker_reap(w);
+        pool_serve_waiters(&w->pool);
+    loop_reap(&w->loop);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -173,13 +160,15 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     struct worker *w = arg;
     (void)fd;
     (void)what;
-    http_date_update(&w->date, time(NULL));
-    upstream_sweep(w);
-    worker_reap(w);
+    loop_tick(&w->loop);
+    pool_sweep(&w->pool);
+    loop_reap(&w->loop);
 }
 
 static int worker_setup(struct worker *w)
 {
+    struct shared *sh = w->sh;
+    const struct kiln_site *s = sh->site;
     struct event_config *cfg = event_config_new();
 
     if (cfg == NULL)
@@ -191,16 +180,22 @@ static int worker_setup(struct worker *w)
     event_config_free(cfg);
     if (w->base == NULL)
         return -1;
+    if (loop_init(&w->loop, w->base, &sh->spool_memory, s->buffer_memory_max, s->temp_dir) != 0)
+        return -1;
+    uint32_t idle = s->pool_max_idle / sh->n_workers;
+    pool_init(&w->pool, &w->loop, s, &sh->slots, w->id, &sh->addrs, idle ? idle : 1);
+    http_ctx_init(&w->http, &w->loop, s, &w->pool, &sh->health, &sh->stopping);
+    conn_set_init(&w->conns, &w->loop, s, &http_conn_ops, &w->http, &sh->conns);
 
     event_assign(&w->listen_ev, w->base, w->listen_fd, EV_READ | EV_PERSIST, accept_cb, w);
     evtimer_assign(&w->accept_retry_ev, w->base, accept_resume_cb, w);
     event_assign(&w->wake_ev, w->base, w->wake_fd, EV_READ | EV_PERSIST, wake_cb, w);
     event_assign(&w->tick_ev, w->base, -1, EV_PERSIST, tick_cb, w);
+    event_assign(&w->exit_ev, w->base, -1, EV_PERSIST, exit_check_cb, w);
     struct timeval second = {1, 0};
     if (event_add(&w->listen_ev, NULL) || event_add(&w->wake_ev, NULL) ||
         event_add(&w->tick_ev, &second))
         return -1;
-    http_date_update(&w->date, time(NULL));
     return 0;
 }
 
@@ -210,30 +205,18 @@ static void *worker_main(void *arg)
 
     event_base_dispatch(w->base);
     /* Forced stop (grace period over): close whatever is left. */
-    struct conn *c;
-    while ((c = TAILQ_FIRST(&w->conns)) != NULL)
-        conn_close(c);
-    upstream_close_idle(w);
-    worker_reap(w);
-    arena_pool_destroy(&w->arena_pool);
-    spool_pool_destroy(&w->spool_pool);
+    conn_close_all(&w->conns);
+    pool_close_idle(&w->pool);
+    loop_reap(&w->loop);
+    http_ctx_destroy(&w->http);
+    conn_set_destroy(&w->conns);
+    pool_destroy(&w->pool);
+    loop_destroy(&w->loop);
     return NULL;
 }
 
 int worker_start(struct worker *w)
 {
-    TAILQ_INIT(&w->conns);
-    TAILQ_INIT(&w->waiters);
-    TAILQ_INIT(&w->idle);
-    TAILQ_INIT(&w->free_conns);
-    TAILQ_INIT(&w->free_ups);
-    TAILQ_INIT(&w->dead_conns);
-    TAILQ_INIT(&w->dead_ups);
-    arena_pool_init(&w->arena_pool, 256);
-    spool_pool_init(&w->spool_pool, 64, &w->sh->spool_memory, w->site->buffer_memory_max,
-                    w->site->temp_dir);
-    w->limits = (struct http_limits){w->site->max_request_line, w->site->max_header_size,
-                                     w->site->max_headers};
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) {
         log_err("eventfd: %s", strerror(errno));
