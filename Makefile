@@ -38,7 +38,8 @@ DEPS_BUILD := cmake ninja-build make gcc libc6-dev pkg-config gperf libevent-dev
 DEPS_TEST  := php-fpm python3-pytest clang libclang-rt-14-dev binutils wrk
 DEPS_BENCH := wrk nginx-light haproxy gnuplot-nox valgrind strace
 
-.PHONY: all site run test fuzz deps deps-test deps-bench configure clean bench bench-profile soak
+.PHONY: all site run test fuzz deps deps-test deps-bench configure clean bench bench-profile \
+        bench-idle soak
 
 all: site
 
@@ -113,6 +114,12 @@ bench-profile: deps-bench
 	@kb=ok; $(MAKE) --no-print-directory site CONFIG=bench/bench.json || kb=failed; \
 	KILN_BUILD=$$kb KILN_BIN="$(abspath $(BUILD))/bench/kiln" BENCH_STRICT="$(BENCH_STRICT)" \
 	  $(BENCH_PY) bench/profile.py
+
+# make bench-idle [BENCH_IDLE_CONNS=10000]: memory of an idle keep-alive
+#   connection, kiln (bench/idle.json) and nginx in the same run.
+bench-idle: deps-bench
+	@$(MAKE) --no-print-directory site CONFIG=bench/idle.json
+	@KILN_IDLE_BIN="$(abspath $(BUILD))/idle/kiln" $(BENCH_PY) bench/idle.py
 
 # make soak [SOAK_SECONDS=300] [SANITIZE=1]: kiln (tests/integration/sites/
 #   soak_main.json) and a real php-fpm on loopback under a mixed load for N
