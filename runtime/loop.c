@@ -104,9 +104,9 @@ static void arm(struct loop *l, uint64_t key, uint64_t now)
 void timer_set(struct loop *l, struct timer *t, uint32_t ms)
 {
     uint64_t now = loop_now_ms();
-    t->due = now + ms;
-    if (t->due == 0)
-        t->due = 1;
+    /* At least 1 ms: a deadline set while deadlines fire waits for the next
+     * pass, so a handler that re-arms itself cannot spin. */
+    t->due = now + (ms > 0 ? ms : 1);
     if (t->slot == 0) {
         heap_push(l, t, t->due);
     } else if (l->heap[t->slot - 1].key > t->due) {

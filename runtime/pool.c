@@ -198,6 +198,7 @@ static int up_connect(struct pool *p, struct upconn *u, uint32_t cap_ms)
 {
     const struct upstream_addr *a = &p->addrs->a[u->addr_index];
 
+    u->gen++;
     u->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (u->fd < 0) {
         log_err("upstream %s: socket: %s", a->text, strerror(errno));
@@ -637,13 +638,17 @@ static void upconn_event(evutil_socket_t fd, short what, void *arg)
         if (u->readable)
             idle_readable(u);
         break;
-    case UC_LENT:
+    case UC_LENT: {
+        uint32_t gen = u->gen;
         if ((what & EV_WRITE) && u->want_write && u->ops != NULL)
             u->ops->writable(u->arg);
-        /* The write handler may have given u back or closed it. */
-        if ((what & (EV_READ | EV_CLOSED)) && u->state == UC_LENT && u->ops != NULL)
+        /* The write handler may have given u back, closed it, or dialled
+         * again (a retry): the read edge was the old socket's. */
+        if ((what & (EV_READ | EV_CLOSED)) && u->state == UC_LENT && u->ops != NULL &&
+            u->gen == gen)
             u->ops->readable(u->arg);
         break;
+    }
     default:
         break;
     }

@@ -76,6 +76,8 @@ struct upconn {
     uint8_t reused;         /* the current request came from the pool */
     uint16_t req_id;        /* FastCGI id of the current request: each one
                              * on a connection gets the next */
+    uint32_t gen;           /* sockets this object has had: an event for an
+                             * earlier one is not passed on */
     unsigned addr_index;
     uint64_t idle_since_ms;
     struct event ev;        /* EV_READ|EV_WRITE|EV_CLOSED|EV_ET, registered once */

@@ -153,6 +153,10 @@ static void request_free(struct loop_defer *d)
  * it; they see RQ_GONE). */
 static void detach(struct request *q)
 {
+    if (q->state == RQ_GONE)
+        return;
+    if (q->c != NULL && q->c->user == q)
+        q->c->user = NULL; /* so a close that follows does not detach again */
     q->state = RQ_GONE;
     q->c = NULL;
     loop_defer(q->h->loop, &q->defer, request_free);

@@ -3,6 +3,7 @@
 how PHP's CGI response becomes an HTTP response (status, framing, headers
 kiln sets, keeps, replaces or drops)."""
 import hashlib
+import socket
 
 import pytest
 
@@ -269,3 +270,29 @@ def test_options_asterisk_is_405_and_the_connection_goes_on(kiln):
     r = c.read_response()
     assert r.status == 200 and r.body == b"small\n"
     c.close()
+
+
+@pytest.mark.parametrize("request_line", [b"GET /sleep.php?ms=50 HTTP/1.0\r\n\r\n",
+                                          b"GET /sleep.php?ms=50 HTTP/1.1\r\nHost: a\r\n"
+                                          b"Connection: close\r\n\r\n"])
+def test_client_half_closes_after_its_request(kiln, request_line):
+    """The client shuts down its sending side right after its request (as
+    `printf ... | nc` does) and waits for the answer: it gets all of it,
+    the connection closes, and kiln goes on serving. (Closing such a
+    connection once freed its request object twice.)"""
+    for _ in range(5):
+        s = socket.create_connection((kiln.host, kiln.port), timeout=5)
+        s.sendall(request_line)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+        assert b"\r\n\r\nslept 50 pid " in data, data[-200:]
+    for i in range(3):
+        r, _ = get(kiln, b"/dump.php?after=%d" % i)
+        assert r.status == 200
