@@ -11,7 +11,7 @@ import os
 import socket
 import time
 
-from kilnfix import HERE, STATE_ROOT, RawClient
+from kilnfix import HERE, STATE_ROOT, RawClient, socket_inodes
 
 WWW_CORE = HERE / "www_core"
 
@@ -79,18 +79,6 @@ def tcp_established(port, remote=True):
     return len(seen)
 
 
-def _socket_inodes(pid):
-    out = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            out.add(target[8:-1])
-    return out
-
-
 def kiln_upstream_conns(kiln, port=None):
     """php-fpm connections kiln holds right now: its own socket descriptors
     that are connected TCP sockets to `port` (tcp upstream) or connected
@@ -114,7 +102,7 @@ def kiln_upstream_conns(kiln, port=None):
                 if len(parts) >= 7 and parts[5] == "03":
                     table.add(parts[6])
     try:
-        return len(table & _socket_inodes(kiln.pid))
+        return len(table & socket_inodes(kiln.pid))
     except FileNotFoundError:
         return 0
 

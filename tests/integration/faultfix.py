@@ -24,7 +24,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from kilnfix import BUILD, HERE, Kiln, PhpFpm, make_marks_dir, prepare_state, wait_for
+from kilnfix import (BUILD, HERE, Kiln, PhpFpm, make_marks_dir, prepare_state,
+                     socket_inodes, wait_for)
 
 RSS_SLACK_KIB = 4 * 1024
 ASAN_QUARANTINE_MB = 16
@@ -86,21 +87,10 @@ class LimitedKiln(Kiln):
                     tcp_inodes.add(line.split()[9])
             except FileNotFoundError:
                 pass
-        kinds = {"tcp": 0, "unix": 0, "other": 0}
-        fd_dir = f"/proc/{self.proc.pid}/fd"
-        for fd in os.listdir(fd_dir):
-            try:
-                target = os.readlink(f"{fd_dir}/{fd}")
-            except OSError:
-                continue
-            m = re.match(r"socket:\[(\d+)\]", target)
-            if not m:
-                kinds["other"] += 1
-            elif m.group(1) in tcp_inodes:
-                kinds["tcp"] += 1
-            else:
-                kinds["unix"] += 1
-        return kinds
+        sockets = socket_inodes(self.proc.pid)
+        total = len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+        return {"tcp": len(sockets & tcp_inodes), "unix": len(sockets - tcp_inodes),
+                "other": total - len(sockets)}
 
     def usage(self):
         return {"rss_kib": self.rss_kib(), "fds": self.fds()}

@@ -122,6 +122,19 @@ class PhpFpm:
         return [int(p) for p in out.stdout.split()]
 
 
+def socket_inodes(pid):
+    """Inodes of the sockets process `pid` holds, as /proc/net/* names them."""
+    out = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            out.add(target[8:-1])
+    return out
+
+
 def _proc_state(pid):
     try:
         with open(f"/proc/{pid}/status") as f:

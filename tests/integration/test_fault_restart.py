@@ -15,7 +15,6 @@ throughput near the first run's, /readyz ready, and no php-fpm connection
 left waiting on a peer that hung up (CLOSE-WAIT): each such connection is a
 slot kiln cannot use, and a php-fpm child that waits for kiln to close.
 """
-import os
 import re
 import shutil
 import signal
@@ -24,7 +23,7 @@ import subprocess
 import pytest
 
 from faultfix import fault_site
-from kilnfix import request, wait_for
+from kilnfix import request, socket_inodes, wait_for
 
 SITE = "fault_restart"
 POOL = {"pm": "static", "pm.max_children": 24, "pm.max_requests": 200,
@@ -51,15 +50,7 @@ def wrk(kiln, seconds=2, conns=30, path="/index.php"):
 def kiln_fpm_sockets(kiln):
     """kiln's TCP connections to php-fpm by state (/proc/net/tcp codes:
     01 ESTABLISHED, 08 CLOSE_WAIT, ...)."""
-    inodes = set()
-    fd_dir = f"/proc/{kiln.pid}/fd"
-    for fd in os.listdir(fd_dir):
-        try:
-            t = os.readlink(f"{fd_dir}/{fd}")
-        except OSError:
-            continue
-        if t.startswith("socket:["):
-            inodes.add(t[8:-1])
+    inodes = socket_inodes(kiln.pid)
     states = {}
     with open("/proc/net/tcp") as f:
         next(f)
