@@ -137,7 +137,7 @@ def test_slow_readers_hold_no_worker(kiln):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(20)
         s.connect((kiln.host, kiln.port))
-        s.sendall(get(f"/stream_mark.php?bytes={n}&m=slow{k}"))
+        s.sendall(get(f"/stream.php?bytes={n}&m=slow{k}"))
         readers.append(s)
     try:
         # The scripts end although nobody reads: kiln holds the responses.
@@ -201,7 +201,7 @@ def stalled_reader(kiln, target):
 
 def test_unbuffered_response_streams_with_backpressure(kiln):
     n = 4 << 20
-    s = stalled_reader(kiln, f"/stream_mark.php?bytes={n}&nobuf=1&m=nobuf")
+    s = stalled_reader(kiln, f"/stream.php?bytes={n}&nobuf=1&m=nobuf")
     try:
         time.sleep(1.5)
         assert "nobuf" not in marks(kiln)  # the script waits for the client
@@ -215,7 +215,7 @@ def test_unbuffered_response_streams_with_backpressure(kiln):
 
 def test_past_response_temp_max_the_script_waits(kiln):
     n = 16 << 20  # over response_buffer_size + response_temp_max (8 MiB + 64 KiB)
-    s = stalled_reader(kiln, f"/stream_mark.php?bytes={n}&m=huge")
+    s = stalled_reader(kiln, f"/stream.php?bytes={n}&m=huge")
     try:
         time.sleep(2.0)
         assert "huge" not in marks(kiln)
